@@ -1,0 +1,57 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One set of compiler settings for every target: Swift 6 language mode, strict concurrency,
+/// and the upcoming-feature flags that keep module surfaces honest.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Sluice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SluiceLog", targets: ["SluiceLog"]),
+        .executable(name: "sluice", targets: ["SluiceCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (shim headers only; C types never leave the wrapping module).
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
+        ),
+
+        // CRC-32C with the SSE4.2 instruction where present (Swift cannot reach it portably).
+        .target(name: "CCRC32C"),
+
+        // Storage engine: RecordBatch v2 codec, segments, partitions, recovery, retention, topics.
+        .target(
+            name: "SluiceLog",
+            dependencies: ["CZstd", "CCRC32C"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The `sluice` command-line tool.
+        .executableTarget(
+            name: "SluiceCLI",
+            dependencies: [
+                "SluiceLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "SluiceLogTests",
+            dependencies: ["SluiceLog"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,94 @@
+/// Accumulates records into the uncompressed records section of one RecordBatch v2.
+///
+/// Records are encoded as they arrive (one growing buffer, no per-record allocation); the
+/// header, compression and CRC are added by `RecordBatchEncoder`. Offset deltas are 0, 1, 2…;
+/// the log assigns the base offset when it appends the batch.
+public struct RecordBatchBuilder: Sendable {
+    public private(set) var recordCount: Int32 = 0
+    public private(set) var baseTimestamp: Int64 = -1
+    public private(set) var maxTimestamp: Int64 = -1
+    /// Encoded records, uncompressed.
+    public private(set) var recordBytes: [UInt8] = []
+
+    public init(capacity: Int = 0) {
+        recordBytes.reserveCapacity(capacity)
+    }
+
+    public var isEmpty: Bool { recordCount == 0 }
+
+    /// Bytes this batch will take uncompressed, header included.
+    public var estimatedSize: Int { RecordBatchHeader.size + recordBytes.count }
+
+    public mutating func append(_ record: Record) {
+        withOptionalBytes(record.key) { key in
+            withOptionalBytes(record.value) { value in
+                append(key: key, value: value, headers: record.headers, timestamp: record.timestamp)
+            }
+        }
+    }
+
+    /// Appends one record. `nil` key or value is Kafka's null (length -1).
+    public mutating func append(
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer?,
+        headers: [RecordHeader] = [],
+        timestamp: Int64
+    ) {
+        if recordCount == 0 {
+            baseTimestamp = timestamp
+            maxTimestamp = timestamp
+        } else if timestamp > maxTimestamp {
+            maxTimestamp = timestamp
+        }
+        let timestampDelta = timestamp &- baseTimestamp
+        let offsetDelta = Int64(recordCount)
+        var headersSize = Varint.size(of: Int64(headers.count))
+        for header in headers {
+            let keyCount = header.key.utf8.count
+            headersSize += Varint.size(of: Int64(keyCount)) + keyCount
+            let valueCount = header.value?.count ?? -1
+            headersSize += Varint.size(of: Int64(valueCount)) + max(valueCount, 0)
+        }
+        let keyCount = key.map { $0.count } ?? -1
+        let valueCount = value.map { $0.count } ?? -1
+        let bodySize =
+            1 + Varint.size(of: timestampDelta) + Varint.size(of: offsetDelta)
+            + Varint.size(of: Int64(keyCount)) + max(keyCount, 0)
+            + Varint.size(of: Int64(valueCount)) + max(valueCount, 0)
+            + headersSize
+        Varint.append(Int64(bodySize), to: &recordBytes)
+        recordBytes.append(0)  // record attributes, unused
+        Varint.append(timestampDelta, to: &recordBytes)
+        Varint.append(offsetDelta, to: &recordBytes)
+        Varint.append(Int64(keyCount), to: &recordBytes)
+        if let key { recordBytes.append(contentsOf: key) }
+        Varint.append(Int64(valueCount), to: &recordBytes)
+        if let value { recordBytes.append(contentsOf: value) }
+        Varint.append(Int64(headers.count), to: &recordBytes)
+        for header in headers {
+            Varint.append(Int64(header.key.utf8.count), to: &recordBytes)
+            recordBytes.append(contentsOf: header.key.utf8)
+            if let headerValue = header.value {
+                Varint.append(Int64(headerValue.count), to: &recordBytes)
+                recordBytes.append(contentsOf: headerValue)
+            } else {
+                Varint.append(-1, to: &recordBytes)
+            }
+        }
+        recordCount += 1
+    }
+
+    /// Empties the builder, keeping its buffer for the next batch.
+    public mutating func reset() {
+        recordCount = 0
+        baseTimestamp = -1
+        maxTimestamp = -1
+        recordBytes.removeAll(keepingCapacity: true)
+    }
+}
+
+@inline(__always)
+func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+    guard let bytes else { return try body(nil) }
+    return try bytes.withUnsafeBytes { try body($0) }
+}

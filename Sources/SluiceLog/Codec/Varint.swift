@@ -1,0 +1,78 @@
+/// ZigZag varints, as Kafka's `ByteUtils.writeVarint` / `readVarint` encode record fields
+/// (lengths, deltas). -1 encodes as `01`, 1 as `02`, 64 as `80 01`.
+enum Varint {
+    @inlinable
+    static func append(_ value: Int64, to buffer: inout [UInt8]) {
+        var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+        while v >= 0x80 {
+            buffer.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        buffer.append(UInt8(v))
+    }
+
+    @inlinable
+    static func size(of value: Int64) -> Int {
+        var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+        var n = 1
+        while v >= 0x80 { v >>= 7; n += 1 }
+        return n
+    }
+}
+
+/// A bounds-checked cursor over bytes that are not trusted (read from disk or the network).
+/// Every read either succeeds within `bytes` or throws; nothing traps on malformed input.
+@usableFromInline
+struct ByteReader {
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var position: Int
+
+    @inlinable init(_ bytes: UnsafeRawBufferPointer, position: Int = 0) {
+        self.bytes = bytes
+        self.position = position
+    }
+
+    @inlinable var remaining: Int { bytes.count - position }
+
+    @inlinable
+    mutating func readVarlong() throws(LogError) -> Int64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard position < bytes.count else { throw LogError(.corruptMessage, "record ends inside a varint") }
+            let byte = bytes[position]
+            position += 1
+            result |= UInt64(byte & 0x7f) << shift
+            if byte & 0x80 == 0 { break }
+            shift += 7
+            guard shift < 64 else { throw LogError(.corruptMessage, "varint longer than 10 bytes") }
+        }
+        return Int64(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+    }
+
+    @inlinable
+    mutating func readVarint() throws(LogError) -> Int32 {
+        let v = try readVarlong()
+        guard let narrow = Int32(exactly: v) else { throw LogError(.corruptMessage, "varint \(v) overflows int32") }
+        return narrow
+    }
+
+    @inlinable
+    mutating func readByte() throws(LogError) -> UInt8 {
+        guard position < bytes.count else { throw LogError(.corruptMessage, "record ends early") }
+        defer { position += 1 }
+        return bytes[position]
+    }
+
+    /// Reads `length` bytes; a length of -1 is Kafka's null and gives `nil`.
+    @inlinable
+    mutating func readBytes(length: Int32) throws(LogError) -> UnsafeRawBufferPointer? {
+        if length == -1 { return nil }
+        guard length >= 0, Int(length) <= remaining else {
+            throw LogError(.corruptMessage, "field length \(length) exceeds the \(remaining) bytes left in the record")
+        }
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[position..<(position + Int(length))])
+        position += Int(length)
+        return slice
+    }
+}

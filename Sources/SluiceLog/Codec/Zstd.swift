@@ -1,0 +1,104 @@
+internal import CZstd
+
+/// A reusable zstd compression context. One per writer: creating a context per batch costs more
+/// than compressing a small batch. Not thread-safe; owned by one writer at a time.
+final class ZstdCompressor {
+    private let context: OpaquePointer
+    let level: Int32
+
+    init(level: Int32) throws {
+        guard let context = ZSTD_createCCtx() else { throw LogError(.storage, "zstd: cannot allocate a compression context") }
+        self.context = context
+        self.level = level
+    }
+
+    deinit { ZSTD_freeCCtx(context) }
+
+    static func bound(_ count: Int) -> Int { ZSTD_compressBound(count) }
+
+    /// Compresses `input` into `output` (which must hold `bound(input.count)` bytes).
+    /// One-shot compression, so the frame records its content size.
+    func compress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> Int {
+        let written = ZSTD_compressCCtx(context, output.baseAddress, output.count, input.baseAddress, input.count, level)
+        if ZSTD_isError(written) != 0 {
+            throw LogError(.storage, "zstd compression failed: \(String(cString: ZSTD_getErrorName(written)))")
+        }
+        return written
+    }
+}
+
+/// A reusable zstd decompression context. Handles frames with and without a recorded content
+/// size (Java's streaming writer omits it) and concatenated frames. Not thread-safe.
+final class ZstdDecompressor {
+    private let context: OpaquePointer
+    /// Upper bound on one batch's decompressed size, so a hostile frame cannot make us allocate
+    /// without limit.
+    static let maximumOutput = 256 << 20
+
+    init() throws {
+        guard let context = ZSTD_createDCtx() else { throw LogError(.storage, "zstd: cannot allocate a decompression context") }
+        self.context = context
+    }
+
+    deinit { ZSTD_freeDCtx(context) }
+
+    /// Decompresses all frames in `input`, replacing the contents of `output` (reused capacity).
+    func decompress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
+        output.removeAll(keepingCapacity: true)
+        guard input.count > 0 else { return }
+        let declared = ZSTD_getFrameContentSize(input.baseAddress, input.count)
+        var capacity: Int
+        if declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR && declared <= UInt64(Self.maximumOutput) {
+            capacity = Int(declared)
+        } else {
+            capacity = max(input.count * 4, 64 << 10)
+        }
+        // Fast path: one frame that states its size (what our own writer produces).
+        if capacity == Int(clamping: declared), ZSTD_findFrameCompressedSize(input.baseAddress, input.count) == input.count {
+            output.append(contentsOf: repeatElement(0, count: capacity))
+            let written = output.withUnsafeMutableBytes { out in
+                ZSTD_decompressDCtx(context, out.baseAddress, out.count, input.baseAddress, input.count)
+            }
+            if ZSTD_isError(written) == 0 && written == capacity { return }
+            output.removeAll(keepingCapacity: true)
+            if ZSTD_isError(written) != 0 {
+                throw LogError(.corruptMessage, "zstd: \(String(cString: ZSTD_getErrorName(written)))")
+            }
+            throw LogError(.corruptMessage, "zstd: frame declares \(capacity) bytes but holds \(written)")
+        }
+        ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
+        var produced = 0
+        var consumed = 0
+        while true {
+            if output.count < capacity {
+                output.append(contentsOf: repeatElement(0, count: capacity - output.count))
+            }
+            var status = 0
+            let frameDone: Bool = output.withUnsafeMutableBytes { out in
+                var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: consumed)
+                var outBuffer = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: produced)
+                status = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
+                consumed = inBuffer.pos
+                produced = outBuffer.pos
+                return status == 0
+            }
+            if ZSTD_isError(status) != 0 {
+                output.removeAll(keepingCapacity: true)
+                throw LogError(.corruptMessage, "zstd: \(String(cString: ZSTD_getErrorName(status)))")
+            }
+            if consumed == input.count && frameDone { break }
+            if consumed == input.count && produced < capacity {
+                output.removeAll(keepingCapacity: true)
+                throw LogError(.corruptMessage, "zstd: compressed records end inside a frame")
+            }
+            if produced == capacity {
+                guard capacity < Self.maximumOutput else {
+                    output.removeAll(keepingCapacity: true)
+                    throw LogError(.corruptMessage, "zstd: batch decompresses to more than \(Self.maximumOutput) bytes")
+                }
+                capacity = min(capacity * 2, Self.maximumOutput)
+            }
+        }
+        output.removeSubrange(produced...)
+    }
+}
