@@ -1,0 +1,610 @@
+import Foundation
+import Synchronization
+
+/// Where an append landed.
+public struct AppendResult: Sendable, Equatable {
+    public var baseOffset: Int64
+    public var lastOffset: Int64
+    public var recordCount: Int
+    /// The offset after this append: what must be acknowledged for it to count.
+    public var nextOffset: Int64 { lastOffset + 1 }
+}
+
+/// Whole stored batches read from a partition, exactly as they are on disk.
+public struct FetchResult: Sendable {
+    /// Concatenated RecordBatch v2 frames, CRC-checked. The first batch may start before the
+    /// requested offset (batches are never split); consumers skip those records.
+    public var records: [UInt8]
+    public var highWatermark: Int64
+    public var logStartOffset: Int64
+}
+
+/// One partition of a topic: an ordered list of segments, of which the last is active.
+///
+/// Guarantees:
+/// - Offsets are assigned densely in append order; the log never duplicates or reorders a batch.
+/// - Readers see only batches below the high watermark: the acknowledged end. In `strict`
+///   durability that is the fsynced end; in `interval`/`none` the end written to the OS (which a
+///   process crash cannot lose).
+/// - A failed write leaves nothing visible; a failed fsync stops the partition (fail-stop,
+///   Kafka's KAFKA_STORAGE_ERROR): no later append is acknowledged until the log is reopened.
+/// - Every batch handed out has passed its CRC-32C check.
+///
+/// Thread-safety: any number of readers and writers. Appends serialise on one lock (offsets must
+/// be assigned in order); fsyncs serialise on another, so appenders that arrive while one fsync is
+/// running share the next (group commit). Reads hold the lock only to locate bytes.
+public final class Partition: Sendable {
+    public let topic: String
+    public let id: Int32
+    public let directory: String
+    let io: any StorageIO
+    let clock: @Sendable () -> Int64
+    let readOnly: Bool
+
+    struct Acknowledged {
+        var offset: Int64
+        var segmentBase: Int64
+        var position: Int64
+    }
+
+    struct State: @unchecked Sendable {  // LogSegment is guarded by this very lock
+        var config: TopicConfig
+        var segments: [LogSegment]
+        var logStartOffset: Int64
+        var logEndOffset: Int64
+        var acknowledged: Acknowledged
+        var failure: LogError?
+        var unflushedMessages: Int64 = 0
+        var lastFlushMs: Int64
+        var recoveryPoint: Int64
+
+        var active: LogSegment? { segments.last }
+    }
+
+    private let state: Mutex<State>
+    /// The fsynced end; the lock is held across each fsync, which is what groups commits.
+    private let syncedEnd: Mutex<Int64>
+    /// Serialises codec conversion (rare: only producers whose codec differs from the topic's).
+    private let transcoder = Mutex<TranscoderBox>(TranscoderBox())
+    private let highWatermarkValue: Atomic<Int64>
+    private let dataArrived = NSCondition()
+    /// What recovery found and did when this partition was opened (for the operator's log).
+    public let recoveryReport: [String]
+    private let rollHook = Mutex<(@Sendable () -> Void)?>(nil)
+
+    // MARK: Opening
+
+    init(
+        topic: String, id: Int32, directory: String, config: TopicConfig, io: any StorageIO,
+        clock: @escaping @Sendable () -> Int64, recoveryPoint: Int64?, cleanShutdown: Bool, readOnly: Bool,
+        onRoll: (@Sendable () -> Void)? = nil
+    ) throws {
+        self.topic = topic
+        self.id = id
+        self.directory = directory
+        self.io = io
+        self.clock = clock
+        self.readOnly = readOnly
+        var report: [String] = []
+        let segments = try Self.loadSegments(
+            directory: directory, config: config, io: io, recoveryPoint: recoveryPoint ?? 0,
+            cleanShutdown: cleanShutdown && recoveryPoint != nil, readOnly: readOnly, now: clock(), report: &report)
+        let last = segments.last
+        let end = last?.nextOffset ?? 0
+        let acknowledged = Acknowledged(offset: end, segmentBase: last?.baseOffset ?? 0, position: last?.size ?? 0)
+        state = Mutex(
+            State(
+                config: config, segments: segments, logStartOffset: segments.first?.baseOffset ?? 0, logEndOffset: end,
+                acknowledged: acknowledged, lastFlushMs: clock(), recoveryPoint: max(recoveryPoint ?? 0, last?.baseOffset ?? 0)))
+        syncedEnd = Mutex(end)
+        highWatermarkValue = Atomic(end)
+        recoveryReport = report
+    }
+
+    private static func loadSegments(
+        directory: String, config: TopicConfig, io: any StorageIO, recoveryPoint: Int64, cleanShutdown: Bool, readOnly: Bool,
+        now: Int64, report: inout [String]
+    ) throws -> [LogSegment] {
+        if !readOnly { try io.createDirectory(directory) }
+        let names = io.isDirectory(directory) ? try io.contentsOfDirectory(directory) : []
+        let bases = names.compactMap(LogSegment.baseOffset(ofLogFile:)).sorted()
+        if !readOnly {
+            // Leftovers of an interrupted delete, and indexes whose log is gone.
+            let logStems = Set(bases.map { LogSegment.fileName($0, "log").dropLast(4) })
+            for name in names {
+                let isIndex = name.hasSuffix(".index") || name.hasSuffix(".timeindex")
+                let stem = name.split(separator: ".").first.map(String.init) ?? name
+                if name.hasSuffix(".deleted") || (isIndex && !logStems.contains(Substring(stem))) {
+                    try io.removeFile(directory + "/" + name)
+                    report.append("removed leftover file \(directory)/\(name)")
+                }
+            }
+        }
+        let dense = !config.isCompacted
+        var segments: [LogSegment] = []
+        for (i, base) in bases.enumerated() {
+            let isLast = i == bases.count - 1
+            let segment = try LogSegment.open(
+                directory: directory, baseOffset: base, io: io, indexIntervalBytes: config.indexIntervalBytes, readOnly: readOnly)
+            if let previous = segments.last {
+                let continuous = dense ? base == previous.nextOffset : base >= previous.nextOffset
+                guard continuous else {
+                    throw LogError(
+                        .corruptLog,
+                        "segment \(segment.logPath) starts at offset \(base) but the previous segment ends at \(previous.nextOffset); offsets \(min(base, previous.nextOffset))..<\(max(base, previous.nextOffset)) are missing or overlap"
+                    )
+                }
+            }
+            let nextBase = isLast ? Int64.max : bases[i + 1]
+            let mustScan = !readOnly && !cleanShutdown && nextBase > recoveryPoint
+            let result: LogSegment.ScanResult
+            if mustScan {
+                result = try segment.scan(verifyCRC: true, expectedFirstOffset: base, requireDenseOffsets: dense)
+            } else {
+                result = try segment.loadIndexes(expectedFirstOffset: base, requireDenseOffsets: dense)
+            }
+            if let reason = result.stopReason {
+                let stoppedAt = result.stoppedAtOffset ?? segment.nextOffset
+                if readOnly && isLast {
+                    // A writer may be in the middle of appending: the valid prefix is what exists.
+                } else if mustScan && isLast && stoppedAt >= recoveryPoint {
+                    let fileSize = try segment.file.size()
+                    try segment.truncate(to: result.validBytes)
+                    report.append(
+                        "truncated \(fileSize - result.validBytes) bytes of unsynced tail from \(segment.logPath) at position \(result.validBytes) (offset \(segment.nextOffset)): \(reason)"
+                    )
+                } else {
+                    throw LogError(
+                        .corruptLog,
+                        "\(segment.logPath) is damaged at position \(result.validBytes), after offset \(segment.nextOffset - 1): \(reason). This data was durable, so it is reported rather than truncated; offsets from \(segment.nextOffset) on in this partition cannot be read"
+                    )
+                }
+            }
+            if !readOnly && !isLast && segment.indexesDirty { try segment.writeIndexes() }
+            segment.openedAtMs = now
+            segments.append(segment)
+        }
+        if segments.isEmpty && !readOnly {
+            let segment = try LogSegment.create(directory: directory, baseOffset: 0, io: io, indexIntervalBytes: config.indexIntervalBytes)
+            segment.openedAtMs = now
+            segments.append(segment)
+            try io.syncDirectory(directory)
+        }
+        return segments
+    }
+
+    // MARK: Offsets
+
+    /// The first offset still stored (retention advances it).
+    public var logStartOffset: Int64 { state.withLock { $0.logStartOffset } }
+    /// One past the last offset written (acknowledged or not).
+    public var logEndOffset: Int64 { state.withLock { $0.logEndOffset } }
+    /// One past the last acknowledged offset: what readers may see.
+    public var highWatermark: Int64 { highWatermarkValue.load(ordering: .acquiring) }
+    public var config: TopicConfig { state.withLock { $0.config } }
+    /// Offset below which everything is known durable (segments before it were sealed).
+    public var recoveryPoint: Int64 { state.withLock { $0.recoveryPoint } }
+
+    public struct Statistics: Sendable {
+        public var logStartOffset: Int64
+        public var logEndOffset: Int64
+        public var highWatermark: Int64
+        public var segmentCount: Int
+        public var sizeInBytes: Int64
+    }
+
+    public var statistics: Statistics {
+        state.withLock { s in
+            Statistics(
+                logStartOffset: s.logStartOffset, logEndOffset: s.logEndOffset, highWatermark: s.acknowledged.offset,
+                segmentCount: s.segments.count, sizeInBytes: s.segments.reduce(0) { $0 + $1.size })
+        }
+    }
+
+    func updateConfig(_ config: TopicConfig) {
+        state.withLock { $0.config = config }
+    }
+
+    // MARK: Appending
+
+    /// Appends the batches in `batches` (RecordBatch v2 frames, base offsets ignored) and
+    /// returns once they are acknowledged under the topic's durability mode.
+    public func append(_ batches: [UInt8]) throws -> AppendResult {
+        let result = try write(batches)
+        try acknowledge(upTo: result.nextOffset)
+        return result
+    }
+
+    /// Encodes `records` as one batch with the topic's compression and appends it.
+    public func append(records: [Record]) throws -> AppendResult {
+        var builder = RecordBatchBuilder()
+        for record in records { builder.append(record) }
+        let config = self.config
+        let encoder = try RecordBatchEncoder(compression: config.compression == .uncompressed ? .none : .zstd, level: config.zstdLevel)
+        return try append(encoder.encode(builder))
+    }
+
+    /// Validates and writes batches, assigning offsets, without waiting for acknowledgement.
+    /// Follow with `acknowledge(upTo:)`; a producer that pipelines does so in batches.
+    public func write(_ input: [UInt8]) throws -> AppendResult {
+        guard !readOnly else { throw LogError(.storage, "partition \(topic)-\(id) is open read-only") }
+        let config = self.config
+        var bytes = input
+        var batches = try Self.validateIncoming(bytes, topic: topic, partition: id, config: config)
+        guard !batches.isEmpty else { throw LogError(.invalidRecord, "append to \(topic)-\(id) holds no record batch") }
+        if let target = config.compression.storedCodec, batches.contains(where: { $0.header.compression != target }) {
+            (bytes, batches) = try transcode(bytes, batches, to: target, config: config)
+        }
+        let now = clock()
+        var rolled = false
+        let result: AppendResult = try state.withLock { s in
+            if let failure = s.failure { throw failure }
+            guard var segment = s.active else { throw LogError(.storage, "partition \(topic)-\(id) has no segment") }
+            let base = s.logEndOffset
+            var next = base
+            var groupStart = 0
+            var group: [(header: RecordBatchHeader, position: Int)] = []
+            var records = 0
+            func flushGroup(_ end: Int) throws {
+                guard !group.isEmpty else { return }
+                try bytes.withUnsafeBytes { raw in
+                    try segment.append(UnsafeRawBufferPointer(rebasing: raw[groupStart..<end]), batches: group)
+                }
+                group.removeAll()
+                groupStart = end
+            }
+            do {
+                for (header, position) in batches {
+                    var header = header
+                    let delta = Int64(header.lastOffsetDelta)
+                    if segment.mustRoll(
+                        adding: header.totalSize, lastOffset: next + delta, segmentBytes: config.segmentBytes,
+                        segmentMs: config.segmentMs, now: now)
+                    {
+                        try flushGroup(position)
+                        segment = try roll(&s, at: next)
+                        rolled = true
+                    }
+                    header.baseOffset = next
+                    bytes.withUnsafeMutableBytes { raw in
+                        raw.write(next, at: position)
+                        raw.write(Int32(0), at: position + 12)  // partitionLeaderEpoch: one node, epoch 0
+                        if config.logAppendTime {
+                            let attributes = header.attributes | 0x08
+                            raw.write(attributes, at: position + 21)
+                            raw.write(now, at: position + 35)
+                            header.attributes = attributes
+                            header.maxTimestamp = now
+                            let batch = UnsafeMutableRawBufferPointer(rebasing: raw[position..<(position + header.totalSize)])
+                            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.attributesOffset...]))
+                            raw.write(crc, at: position + RecordBatchHeader.crcOffset)
+                        }
+                    }
+                    group.append((header, position - groupStart))
+                    next += delta + 1
+                    records += Int(header.recordsCount)
+                }
+                try flushGroup(bytes.count)
+            } catch {
+                // Nothing of this call is acknowledged. Batches already in an earlier group stay
+                // written but unacknowledged; keep the offsets honest by recording the real end.
+                s.logEndOffset = s.active?.nextOffset ?? s.logEndOffset
+                if !(error is LogError) {
+                    throw LogError(.storage, "append to \(topic)-\(id) failed: \(error)")
+                }
+                throw error
+            }
+            s.logEndOffset = next
+            s.unflushedMessages += Int64(records)
+            return AppendResult(baseOffset: base, lastOffset: next - 1, recordCount: records)
+        }
+        if rolled { rollHook.withLock { $0 }?() }
+        return result
+    }
+
+    /// Called after each roll (the log manager persists the recovery point then).
+    func setRollHook(_ hook: @escaping @Sendable () -> Void) {
+        rollHook.withLock { $0 = hook }
+    }
+
+    /// Seals the active segment and starts a new one at `offset`. Under the state lock.
+    private func roll(_ s: inout State, at offset: Int64) throws -> LogSegment {
+        if let active = s.active { try active.seal() }
+        let segment = try LogSegment.create(directory: directory, baseOffset: offset, io: io, indexIntervalBytes: s.config.indexIntervalBytes)
+        segment.openedAtMs = clock()
+        try io.syncDirectory(directory)
+        s.segments.append(segment)
+        s.recoveryPoint = offset
+        return segment
+    }
+
+    /// Makes everything written up to `offset` acknowledged under the topic's durability mode:
+    /// fsync (shared with concurrent callers) in `strict`, publish at once in `interval`/`none`.
+    public func acknowledge(upTo offset: Int64) throws {
+        let (mode, due) = state.withLock { s in
+            (s.config.durability, s.unflushedMessages >= s.config.flushMessages || clock() - s.lastFlushMs >= s.config.flushMs)
+        }
+        switch mode {
+        case .strict:
+            try sync(upTo: offset)
+        case .interval:
+            publishWrittenEnd()
+            if due { try sync(upTo: offset) }
+        case .none:
+            publishWrittenEnd()
+        }
+    }
+
+    /// fsyncs the active segment if anything below `offset` is not yet durable. Callers that
+    /// arrive while another fsync runs wait for it and usually find their data covered.
+    public func sync(upTo offset: Int64 = .max) throws {
+        try syncedEnd.withLock { synced in
+            guard synced < offset else { return }
+            let snapshot: (file: any StorageFile, acknowledged: Acknowledged) = try state.withLock { s in
+                if let failure = s.failure { throw failure }
+                guard let active = s.active else { throw LogError(.storage, "partition \(topic)-\(id) has no segment") }
+                return (active.file, Acknowledged(offset: s.logEndOffset, segmentBase: active.baseOffset, position: active.size))
+            }
+            guard synced < snapshot.acknowledged.offset else { return }
+            do {
+                try snapshot.file.sync()
+            } catch {
+                let failure = LogError(
+                    .storage,
+                    "fsync of \(topic)-\(id) failed (\(error)); the partition accepts no more writes until the log is reopened and recovered")
+                state.withLock { $0.failure = failure }
+                throw failure
+            }
+            synced = snapshot.acknowledged.offset
+            state.withLock { s in
+                s.unflushedMessages = 0
+                s.lastFlushMs = clock()
+            }
+            publish(snapshot.acknowledged)
+        }
+    }
+
+    /// In `interval` mode, fsyncs if `flush.ms` has passed since the last fsync with data pending.
+    func flushIfDue() throws {
+        let due = state.withLock { s in
+            s.config.durability == .interval && s.unflushedMessages > 0
+                && (s.unflushedMessages >= s.config.flushMessages || clock() - s.lastFlushMs >= s.config.flushMs)
+        }
+        if due { try sync() }
+    }
+
+    private func publishWrittenEnd() {
+        let written = state.withLock { s in
+            Acknowledged(offset: s.logEndOffset, segmentBase: s.active?.baseOffset ?? 0, position: s.active?.size ?? 0)
+        }
+        publish(written)
+    }
+
+    private func publish(_ acknowledged: Acknowledged) {
+        let advanced = state.withLock { s in
+            guard acknowledged.offset > s.acknowledged.offset, s.failure == nil else { return false }
+            s.acknowledged = acknowledged
+            return true
+        }
+        guard advanced else { return }
+        highWatermarkValue.store(acknowledged.offset, ordering: .releasing)
+        dataArrived.lock()
+        dataArrived.broadcast()
+        dataArrived.unlock()
+    }
+
+    /// Blocks until the high watermark passes `offset` or `timeoutMs` elapses.
+    /// - Returns: whether data beyond `offset` is available.
+    @discardableResult
+    public func waitForData(after offset: Int64, timeoutMs: Int) -> Bool {
+        if highWatermark > offset { return true }
+        let deadline = Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
+        dataArrived.lock()
+        defer { dataArrived.unlock() }
+        while highWatermark <= offset {
+            if !dataArrived.wait(until: deadline) { return highWatermark > offset }
+        }
+        return true
+    }
+
+    // MARK: Reading
+
+    /// Reads whole batches starting with the one that holds `offset`, up to `maxBytes` (at least
+    /// one batch, however large, as Kafka does), never past the high watermark.
+    /// - Throws: `offsetOutOfRange` below the log start or above the high watermark;
+    ///   `corruptLog` when a stored batch fails its CRC (it is never handed out).
+    public func read(from offset: Int64, maxBytes: Int) throws -> FetchResult {
+        var cursor = offset
+        while true {
+            let plan: (segment: LogSegment, position: Int64, limit: Int64, hw: Int64, start: Int64)? = try state.withLock { s in
+                let hw = s.acknowledged.offset
+                guard cursor >= s.logStartOffset, cursor <= hw else {
+                    throw LogError(
+                        .offsetOutOfRange,
+                        "offset \(cursor) is out of range for \(topic)-\(id): valid offsets are \(s.logStartOffset)..<\(hw)")
+                }
+                guard cursor < hw else { return nil }
+                var low = 0
+                var high = s.segments.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if s.segments[mid].baseOffset <= cursor { low = mid + 1 } else { high = mid }
+                }
+                let index = max(low - 1, 0)
+                let segment = s.segments[index]
+                let limit = segment.baseOffset == s.acknowledged.segmentBase ? s.acknowledged.position : segment.size
+                guard let position = try segment.position(of: cursor, limit: limit) else {
+                    // Nothing at or after `cursor` in this segment (a compacted gap): try the next.
+                    let next = index + 1 < s.segments.count ? s.segments[index + 1].baseOffset : hw
+                    cursor = max(next, cursor + 1)
+                    return (segment, 0, -1, hw, s.logStartOffset)
+                }
+                return (segment, position, limit, hw, s.logStartOffset)
+            }
+            guard let plan else {
+                return FetchResult(records: [], highWatermark: highWatermark, logStartOffset: logStartOffset)
+            }
+            if plan.limit < 0 { continue }
+            return FetchResult(
+                records: try readBatches(plan.segment, from: plan.position, limit: plan.limit, maxBytes: maxBytes),
+                highWatermark: plan.hw, logStartOffset: plan.start)
+        }
+    }
+
+    private func readBatches(_ segment: LogSegment, from position: Int64, limit: Int64, maxBytes: Int) throws -> [UInt8] {
+        var count = Int(min(Int64(max(maxBytes, RecordBatchHeader.size)), limit - position))
+        var bytes = try segment.read(at: position, count: count)
+        if let first = try? bytes.withUnsafeBytes({ try RecordBatchHeader(parsing: $0) }), first.totalSize > bytes.count,
+            position + Int64(first.totalSize) <= limit
+        {
+            count = first.totalSize
+            bytes = try segment.read(at: position, count: count)
+        }
+        let whole: Int
+        do {
+            whole = try bytes.withUnsafeBytes { raw in try RecordBatchDecoder.forEachBatch(in: raw) { _, _ in } }
+        } catch {
+            throw LogError(
+                .corruptLog,
+                "\(segment.logPath) holds a damaged batch at or after position \(position): \(error); it is not served")
+        }
+        if whole < bytes.count { bytes.removeSubrange(whole...) }
+        if bytes.isEmpty && position < limit {
+            throw LogError(.corruptLog, "\(segment.logPath) has no readable batch at position \(position)")
+        }
+        return bytes
+    }
+
+    /// The first offset whose record timestamp is ≥ `timestamp` (Kafka's ListOffsets by time),
+    /// or nil when every record is older.
+    public func offset(forTimestamp timestamp: Int64) throws -> Int64? {
+        let decoder = try RecordBatchDecoder()
+        return try state.withLock { s in
+            for segment in s.segments where segment.baseOffset < s.acknowledged.offset {
+                let limit = segment.baseOffset == s.acknowledged.segmentBase ? s.acknowledged.position : segment.size
+                if let offset = try segment.offset(forTimestamp: timestamp, limit: limit, decoder: decoder) {
+                    return max(offset, s.logStartOffset)
+                }
+            }
+            return nil
+        }
+    }
+
+    // MARK: Retention
+
+    /// Deletes whole segments beyond `retention.ms` / `retention.bytes` (never data above the
+    /// high watermark) and advances the log start offset.
+    /// - Returns: the number of segments deleted.
+    @discardableResult
+    public func enforceRetention() throws -> Int {
+        guard !readOnly else { return 0 }
+        let now = clock()
+        var rolled = false
+        let doomed: [LogSegment] = try state.withLock { s in
+            guard s.config.deletesByRetention, s.failure == nil else { return [] }
+            let config = s.config
+            func expired(_ segment: LogSegment) -> Bool {
+                config.retentionMs >= 0 && segment.maxTimestamp >= 0 && now - segment.maxTimestamp > config.retentionMs
+            }
+            // An expired active segment is rolled first, as Kafka does, so it can go too.
+            if let active = s.active, !active.isEmpty, expired(active), s.acknowledged.offset == s.logEndOffset {
+                _ = try roll(&s, at: s.logEndOffset)
+                rolled = true
+                s.acknowledged = Acknowledged(offset: s.logEndOffset, segmentBase: s.logEndOffset, position: 0)
+            }
+            var total = s.segments.reduce(0) { $0 + $1.size }
+            var removed: [LogSegment] = []
+            while s.segments.count > 1 {
+                let first = s.segments[0]
+                guard s.segments[1].baseOffset <= s.acknowledged.offset else { break }
+                let bySize = config.retentionBytes >= 0 && total - first.size >= config.retentionBytes
+                guard expired(first) || bySize else { break }
+                removed.append(s.segments.removeFirst())
+                total -= first.size
+            }
+            if !removed.isEmpty { s.logStartOffset = s.segments[0].baseOffset }
+            return removed
+        }
+        if rolled { rollHook.withLock { $0 }?() }
+        for segment in doomed { try segment.delete() }
+        if !doomed.isEmpty { try io.syncDirectory(directory) }
+        return doomed.count
+    }
+
+    // MARK: Closing
+
+    /// Seals the active segment: fsync, index files written. After this a restart needs no scan.
+    func close() throws {
+        guard !readOnly else { return }
+        try state.withLock { s in
+            if let failure = s.failure { throw failure }
+            try s.active?.seal()
+        }
+    }
+
+    // MARK: Validation of incoming batches
+
+    /// Kafka's `LogValidator` checks for a produce payload: whole magic-2 batches, valid CRC,
+    /// `lastOffsetDelta + 1 == recordsCount > 0`, within `max.message.bytes`, no control batch.
+    static func validateIncoming(
+        _ bytes: [UInt8], topic: String, partition: Int32, config: TopicConfig
+    ) throws -> [(header: RecordBatchHeader, position: Int)] {
+        var out: [(header: RecordBatchHeader, position: Int)] = []
+        try bytes.withUnsafeBytes { raw in
+            var position = 0
+            while position < raw.count {
+                let rest = UnsafeRawBufferPointer(rebasing: raw[position...])
+                let header = try RecordBatchHeader(parsing: rest)
+                try header.validateShape()
+                guard header.totalSize <= rest.count else {
+                    throw LogError(.corruptMessage, "batch at byte \(position) declares \(header.totalSize) bytes but only \(rest.count) were sent")
+                }
+                guard header.totalSize <= config.maxMessageBytes else {
+                    throw LogError(
+                        .messageTooLarge,
+                        "a batch of \(header.totalSize) bytes exceeds max.message.bytes=\(config.maxMessageBytes) of topic \(topic)")
+                }
+                try header.validate(batch: UnsafeRawBufferPointer(rebasing: rest[..<header.totalSize]))
+                guard header.recordsCount > 0, Int64(header.lastOffsetDelta) + 1 == Int64(header.recordsCount) else {
+                    throw LogError(
+                        .invalidRecord,
+                        "batch has \(header.recordsCount) records but last offset delta \(header.lastOffsetDelta); expected count − 1")
+                }
+                guard !header.isControl else {
+                    throw LogError(.invalidRecord, "producers may not write control batches")
+                }
+                out.append((header, position))
+                position += header.totalSize
+            }
+        }
+        return out
+    }
+
+    private func transcode(
+        _ bytes: [UInt8], _ batches: [(header: RecordBatchHeader, position: Int)], to codec: CompressionCodec, config: TopicConfig
+    ) throws -> ([UInt8], [(header: RecordBatchHeader, position: Int)]) {
+        let out = try transcoder.withLock { box in
+            if box.value == nil || box.value?.codec != codec || box.value?.level != config.zstdLevel {
+                box.value = try BatchTranscoder(codec: codec, level: config.zstdLevel)
+            }
+            return try box.value?.transcode(bytes, batches) ?? bytes
+        }
+        return (out, try Self.validateIncoming(out, topic: topic, partition: id, config: config))
+    }
+}
+
+/// Holds the transcoder; only touched inside `Partition.transcoder`'s lock.
+struct TranscoderBox: @unchecked Sendable {
+    var value: BatchTranscoder?
+}
+
+extension TopicCompression {
+    /// The codec every stored batch must have, or nil to keep the producer's.
+    var storedCodec: CompressionCodec? {
+        switch self {
+        case .zstd: .zstd
+        case .uncompressed: CompressionCodec.none
+        case .producer: nil
+        }
+    }
+}
