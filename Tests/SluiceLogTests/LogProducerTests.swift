@@ -1,0 +1,60 @@
+import Synchronization
+import Testing
+
+@testable import SluiceLog
+
+@Suite("Producer batching")
+struct LogProducerTests {
+    @Test func keyedRecordsLandOnTheirMurmur2PartitionInOrder() throws {
+        let dir = TemporaryDirectory()
+        let log = try LogManager(directory: dir.path, options: noBackground)
+        try log.createTopic("orders", partitions: 3)
+        let acked = Mutex(0)
+        var configuration = ProducerConfiguration()
+        configuration.batchSize = 16 << 10
+        configuration.onAcknowledged = { ack in acked.withLock { $0 += ack.recordCount } }
+        let producer = LogProducer(log: log, configuration: configuration)
+        for i in 0..<10_000 {
+            try producer.send(topic: "orders", record: Record(key: Array("customer-\(i % 97)".utf8), value: Array("order \(i)".utf8), timestamp: Int64(i)))
+        }
+        try producer.close()
+        #expect(acked.withLock { $0 } == 10_000)
+        var total = 0
+        for id in 0..<Int32(3) {
+            let stored = try readAll(try log.partition("orders", id))
+            total += stored.count
+            #expect(stored.map(\.offset) == Array(0..<Int64(stored.count)))
+            for record in stored {
+                #expect(Partitioner.partition(forKey: record.record.key ?? [], partitionCount: 3) == id)
+            }
+            // Per key, order is preserved.
+            let sequence = stored.map { Int(String(decoding: $0.record.value ?? [], as: UTF8.self).split(separator: " ")[1]) ?? -1 }
+            #expect(sequence == sequence.sorted())
+        }
+        #expect(total == 10_000)
+        try log.close()
+    }
+
+    @Test func lingerWritesAPartialBatchWithoutFlush() throws {
+        let dir = TemporaryDirectory()
+        let log = try LogManager(directory: dir.path, options: noBackground)
+        try log.createTopic("t", partitions: 1)
+        let producer = LogProducer(log: log)
+        try producer.send(topic: "t", record: Record(value: Array("lonely".utf8), timestamp: 1))
+        let partition = try log.partition("t", 0)
+        #expect(partition.waitForData(after: 0, timeoutMs: 5_000))
+        try producer.close()
+        try log.close()
+    }
+
+    @Test func unknownTopicAndPartitionAreRefused() throws {
+        let dir = TemporaryDirectory()
+        let log = try LogManager(directory: dir.path, options: noBackground)
+        try log.createTopic("t", partitions: 2)
+        let producer = LogProducer(log: log)
+        #expect(throws: LogError.self) { try producer.send(topic: "nope", record: Record(value: [1], timestamp: 1)) }
+        #expect(throws: LogError.self) { try producer.send(topic: "t", partition: 2, record: Record(value: [1], timestamp: 1)) }
+        try producer.close()
+        try log.close()
+    }
+}
