@@ -63,6 +63,7 @@ public final class LogManager: Sendable {
         self.clock = clock
         var report: [String] = []
 
+        let isNew = !io.exists(directory + "/meta.properties")
         try Self.checkDirectory(directory, readOnly: readOnly, io: io)
         if readOnly {
             writerLock = nil
@@ -92,7 +93,7 @@ public final class LogManager: Sendable {
             try io.syncDirectory(directory)
         }
         let recoveryPoints = Self.readCheckpoint(directory + "/recovery-point-offset-checkpoint", io: io)
-        if !clean && !readOnly && io.exists(directory + "/topics") {
+        if !clean && !readOnly && !isNew {
             report.append("\(directory) was not closed cleanly: validating every segment after each partition's recovery point")
         }
 

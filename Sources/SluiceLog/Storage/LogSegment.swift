@@ -195,12 +195,22 @@ final class LogSegment: @unchecked Sendable {
         nextOffset = baseOffset
         size = 0
         indexesDirty = true
+        return try scan(from: 0, verifyCRC: verifyCRC, expectedFirstOffset: expectedFirstOffset, requireDenseOffsets: requireDenseOffsets)
+    }
+
+    /// Read-only opens: takes in the whole, CRC-valid batches another process appended after
+    /// `size`. Stops quietly at an incomplete or not yet fully written batch.
+    func extend(requireDenseOffsets: Bool) throws {
+        _ = try scan(from: size, verifyCRC: true, expectedFirstOffset: nextOffset, requireDenseOffsets: requireDenseOffsets)
+    }
+
+    private func scan(from start: Int64, verifyCRC: Bool, expectedFirstOffset: Int64, requireDenseOffsets: Bool) throws -> ScanResult {
         let fileSize = try file.size()
         let chunkSize = 8 << 20
-        var chunkStart: Int64 = 0
+        var chunkStart: Int64 = start
         var chunk: [UInt8] = []
         var expected = expectedFirstOffset
-        var position: Int64 = 0
+        var position: Int64 = start
         while position < fileSize {
             let remaining = fileSize - position
             guard remaining >= Int64(RecordBatchHeader.size) else {

@@ -398,6 +398,17 @@ public final class Partition: Sendable {
     @discardableResult
     public func waitForData(after offset: Int64, timeoutMs: Int) -> Bool {
         if highWatermark > offset { return true }
+        if readOnly {
+            // Another process writes: look at the files every 50 ms.
+            let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(timeoutMs, 0)) * 1_000_000
+            while true {
+                try? refresh()
+                if highWatermark > offset { return true }
+                let now = DispatchTime.now().uptimeNanoseconds
+                if now >= deadline { return false }
+                usleep(UInt32(min(50_000, (deadline - now) / 1000)))
+            }
+        }
         let deadline = Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
         dataArrived.lock()
         defer { dataArrived.unlock() }
@@ -408,6 +419,37 @@ public final class Partition: Sendable {
     }
 
     // MARK: Reading
+
+    /// For a read-only open: takes in what the writing process appended (new batches, new
+    /// segments) and what its retention removed since the last look. A no-op for the writer.
+    ///
+    /// A reader in another process cannot see the writer's fsync point, so it may see batches
+    /// the writer has written but not yet acknowledged (milliseconds in `strict` mode).
+    public func refresh() throws {
+        guard readOnly else { return }
+        let published: Acknowledged? = try state.withLock { s in
+            let dense = !s.config.isCompacted
+            let names = io.isDirectory(directory) ? try io.contentsOfDirectory(directory) : []
+            let bases = Set(names.compactMap(LogSegment.baseOffset(ofLogFile:)))
+            // Segments the writer's retention deleted.
+            while let first = s.segments.first, !bases.contains(first.baseOffset), s.segments.count > 1 {
+                s.segments.removeFirst()
+            }
+            s.logStartOffset = s.segments.first?.baseOffset ?? s.logStartOffset
+            try s.active?.extend(requireDenseOffsets: dense)
+            for base in bases.sorted() where base > (s.active?.baseOffset ?? -1) {
+                guard base == s.active?.nextOffset || s.active == nil || !dense else { break }
+                let segment = try LogSegment.open(
+                    directory: directory, baseOffset: base, io: io, indexIntervalBytes: s.config.indexIntervalBytes, readOnly: true)
+                try segment.extend(requireDenseOffsets: dense)
+                s.segments.append(segment)
+            }
+            guard let active = s.active else { return nil }
+            s.logEndOffset = active.nextOffset
+            return Acknowledged(offset: active.nextOffset, segmentBase: active.baseOffset, position: active.size)
+        }
+        if let published { publish(published) }
+    }
 
     /// Reads whole batches starting with the one that holds `offset`, up to `maxBytes` (at least
     /// one batch, however large, as Kafka does), never past the high watermark.
