@@ -52,11 +52,13 @@ struct PerfCommand: ParsableCommand {
                 }
             }
             let producer = LogProducer(log: log, configuration: configuration)
+            // Property wrappers cost a metadata lookup per access: read them once.
+            let (topic, count, throughput) = (self.topic, self.numRecords, self.throughput)
             let start = DispatchClock.now
             var rawBytes = 0
             var lastReport = start
             var reportedRecords = 0
-            for i in 0..<numRecords {
+            for i in 0..<count {
                 let payload = payloads[i % payloads.count]
                 try payload.withUnsafeBytes { try producer.send(topic: topic, key: nil, value: $0) }
                 rawBytes += payload.count
@@ -116,7 +118,16 @@ struct PerfCommand: ParsableCommand {
                 guard let data = FileManager.default.contents(atPath: payloadFile) else {
                     throw CLIError("cannot read --payload-file \(payloadFile)")
                 }
-                let lines = data.split(separator: 0x0a, omittingEmptySubsequences: true).map { [UInt8]($0) }
+                let lines: [[UInt8]] = data.withUnsafeBytes { raw in
+                    var out: [[UInt8]] = []
+                    var start = 0
+                    while start < raw.count {
+                        let end = raw[start...].firstIndex(of: 0x0a) ?? raw.count
+                        if end > start { out.append([UInt8](UnsafeRawBufferPointer(rebasing: raw[start..<end]))) }
+                        start = end + 1
+                    }
+                    return out
+                }
                 guard !lines.isEmpty else { throw CLIError("--payload-file \(payloadFile) has no lines") }
                 return lines
             }

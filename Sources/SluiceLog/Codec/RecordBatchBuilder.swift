@@ -56,23 +56,33 @@ public struct RecordBatchBuilder: Sendable {
             + Varint.size(of: Int64(keyCount)) + max(keyCount, 0)
             + Varint.size(of: Int64(valueCount)) + max(valueCount, 0)
             + headersSize
-        Varint.append(Int64(bodySize), to: &recordBytes)
-        recordBytes.append(0)  // record attributes, unused
-        Varint.append(timestampDelta, to: &recordBytes)
-        Varint.append(offsetDelta, to: &recordBytes)
-        Varint.append(Int64(keyCount), to: &recordBytes)
-        if let key { recordBytes.append(contentsOf: key) }
-        Varint.append(Int64(valueCount), to: &recordBytes)
-        if let value { recordBytes.append(contentsOf: value) }
-        Varint.append(Int64(headers.count), to: &recordBytes)
-        for header in headers {
-            Varint.append(Int64(header.key.utf8.count), to: &recordBytes)
-            recordBytes.append(contentsOf: header.key.utf8)
-            if let headerValue = header.value {
-                Varint.append(Int64(headerValue.count), to: &recordBytes)
-                recordBytes.append(contentsOf: headerValue)
-            } else {
-                Varint.append(-1, to: &recordBytes)
+        let total = Varint.size(of: Int64(bodySize)) + bodySize
+        // Grow once, then write in place: one capacity and uniqueness check per record.
+        let start = recordBytes.count
+        recordBytes.append(contentsOf: repeatElement(0, count: total))
+        recordBytes.withUnsafeMutableBytes { raw in
+            var out = RawWriter(raw.baseAddress! + start)
+            out.varint(Int64(bodySize))
+            out.byte(0)  // record attributes, unused
+            out.varint(timestampDelta)
+            out.varint(offsetDelta)
+            out.varint(Int64(keyCount))
+            if let key { out.bytes(key) }
+            out.varint(Int64(valueCount))
+            if let value { out.bytes(value) }
+            out.varint(Int64(headers.count))
+            for header in headers {
+                var name = header.key
+                name.withUTF8 { utf8 in
+                    out.varint(Int64(utf8.count))
+                    out.bytes(UnsafeRawBufferPointer(utf8))
+                }
+                if let headerValue = header.value {
+                    out.varint(Int64(headerValue.count))
+                    headerValue.withUnsafeBytes { out.bytes($0) }
+                } else {
+                    out.varint(-1)
+                }
             }
         }
         recordCount += 1
@@ -91,4 +101,31 @@ public struct RecordBatchBuilder: Sendable {
 func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
     guard let bytes else { return try body(nil) }
     return try bytes.withUnsafeBytes { try body($0) }
+}
+
+/// Writes varints and bytes to memory already sized for them (see `RecordBatchBuilder.append`).
+struct RawWriter {
+    var pointer: UnsafeMutableRawPointer
+
+    init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
+
+    @inline(__always) mutating func byte(_ value: UInt8) {
+        pointer.storeBytes(of: value, as: UInt8.self)
+        pointer += 1
+    }
+
+    @inline(__always) mutating func varint(_ value: Int64) {
+        var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+        while v >= 0x80 {
+            byte(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        byte(UInt8(v))
+    }
+
+    @inline(__always) mutating func bytes(_ source: UnsafeRawBufferPointer) {
+        guard let base = source.baseAddress, source.count > 0 else { return }
+        pointer.copyMemory(from: base, byteCount: source.count)
+        pointer += source.count
+    }
 }

@@ -60,18 +60,38 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         var sendTimes: [UInt64] = []
     }
 
+    /// A topic's partitions and their open batches. Refreshed from the log once a second, so
+    /// partition increases are picked up.
     private struct TopicEntry {
+        var name: String
         var partitions: [Partition?]
         var offline: [Int32: any Error]
+        var accumulators: [Accumulator?]
         var compression: CompressionCodec
         var level: Int32
         var sticky: Int32
         var fetchedNanos: UInt64
+
+        /// Appends to partition `p`'s open batch; returns whether it is now full.
+        mutating func append(
+            to p: Int, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: [RecordHeader], timestamp: Int64,
+            sendTime: UInt64?, batchSize: Int
+        ) -> Bool {
+            guard var accumulator = accumulators[p] else { return false }
+            accumulators[p] = nil  // keep the builder's buffer uniquely referenced while appending
+            accumulator.builder.append(key: key, value: value, headers: headers, timestamp: timestamp)
+            if let sendTime { accumulator.sendTimes.append(sendTime) }
+            let full = accumulator.builder.estimatedSize >= batchSize
+            accumulators[p] = accumulator
+            return full
+        }
     }
 
     private struct SealedBatch {
         var key: PartitionKey
         var accumulator: Accumulator
+        var compression: CompressionCodec
+        var level: Int32
     }
 
     private struct EncodedBatch {
@@ -83,8 +103,11 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     }
 
     // Guarded by `condition`.
-    private var open: [PartitionKey: Accumulator] = [:]
-    private var topics: [String: TopicEntry] = [:]
+    private var topicIndex: [String: Int] = [:]
+    private var topicTable: [TopicEntry] = []
+    /// The last topic sent to: most producers write one topic, so this skips the hash lookup.
+    private var lastTopic: (name: String, index: Int)?
+    private var openBatches = 0
     private var queue: [EncodedBatch] = []
     private var queuedBytes = 0
     private var inFlight = 0
@@ -92,6 +115,11 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     private var closed = false
     private var writerDone = false
     private var stickyCounter: UInt32 = 0
+    /// Emptied builders and batch buffers, reused so that steady-state producing allocates (and
+    /// page-faults in) no new megabyte buffers.
+    private var freeBuilders: [RecordBatchBuilder] = []
+    private var freeBuffers: [[UInt8]] = []
+    private static let poolLimit = 8
 
     public init(log: LogManager, configuration: ProducerConfiguration = ProducerConfiguration()) {
         self.log = log
@@ -102,61 +130,54 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     }
 
     /// Queues one record. Returns at once unless `buffer.memory` is full.
+    /// - Parameter timestamp: milliseconds since the epoch; now when nil.
     /// - Throws: `unknownTopicOrPartition` for a missing topic or partition; an earlier write
     ///   failure is reported by `flush()`.
     public func send(
         topic: String, partition explicitPartition: Int32? = nil, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
         headers: [RecordHeader] = [], timestamp: Int64? = nil
     ) throws {
-        let now = DispatchTime.now().uptimeNanoseconds
-        let timestamp = timestamp ?? LogManager.systemClock()
+        let timestamp = timestamp ?? wallClockMillis()
+        let sendTime = configuration.recordSendTimes ? monotonicNanos() : 0
         var sealed: SealedBatch?
-        var compression = CompressionCodec.zstd
-        var level: Int32 = 1
         condition.lock()
-        do {
-            defer { condition.unlock() }
-            while queuedBytes >= configuration.bufferMemory && !closed { condition.wait() }
-            guard !closed else { throw LogError(.storage, "producer is closed") }
-            var entry = try topicEntry(topic, now: now)
-            compression = entry.compression
-            level = entry.level
-            let count = entry.partitions.count
-            let partition: Int32
-            if let explicitPartition {
-                partition = explicitPartition
-            } else if let key {
-                partition = Partitioner.partition(forKey: key, partitionCount: count)
-            } else {
-                partition = entry.sticky
-            }
-            guard partition >= 0, Int(partition) < count else {
-                throw LogError(.unknownTopicOrPartition, "topic '\(topic)' has partitions 0…\(count - 1); there is no partition \(partition)")
-            }
-            if entry.partitions[Int(partition)] == nil {
-                throw entry.offline[partition] ?? LogError(.corruptLog, "partition \(topic)-\(partition) is offline")
-            }
-            let slot = PartitionKey(topic: topic, partition: partition)
-            let full: Bool = {
-                if open[slot] == nil {
-                    open[slot] = Accumulator(builder: RecordBatchBuilder(capacity: configuration.batchSize + 4096), createdNanos: now)
-                }
-                open[slot]!.builder.append(key: key, value: value, headers: headers, timestamp: timestamp)
-                if configuration.recordSendTimes { open[slot]!.sendTimes.append(now) }
-                return open[slot]!.builder.estimatedSize >= configuration.batchSize
-            }()
-            if full, let accumulator = open.removeValue(forKey: slot) {
-                sealed = SealedBatch(key: slot, accumulator: accumulator)
-                inFlight += 1
-                if key == nil && explicitPartition == nil && count > 1 {
-                    stickyCounter &+= 1
-                    entry.sticky = Int32((Int(entry.sticky) + 1 + Int(stickyCounter % UInt32(count - 1))) % count)
-                    topics[topic] = entry
-                }
-            }
+        defer {
+            condition.unlock()
+            if let sealed { encodeAndQueue(sealed) }
         }
-        if let sealed {
-            try encodeAndQueue([sealed], compression: compression, level: level)
+        while queuedBytes >= configuration.bufferMemory && !closed { condition.wait() }
+        guard !closed else { throw LogError(.storage, "producer is closed") }
+        let t = try topicSlot(topic)
+        let count = topicTable[t].partitions.count
+        let partition: Int32
+        if let explicitPartition {
+            partition = explicitPartition
+        } else if let key {
+            partition = Partitioner.partition(forKey: key, partitionCount: count)
+        } else {
+            partition = topicTable[t].sticky
+        }
+        guard partition >= 0, Int(partition) < count else {
+            throw LogError(.unknownTopicOrPartition, "topic '\(topic)' has partitions 0…\(count - 1); there is no partition \(partition)")
+        }
+        guard topicTable[t].partitions[Int(partition)] != nil else {
+            throw topicTable[t].offline[partition] ?? LogError(.corruptLog, "partition \(topic)-\(partition) is offline")
+        }
+        let p = Int(partition)
+        if topicTable[t].accumulators[p] == nil {
+            topicTable[t].accumulators[p] = Accumulator(
+                builder: freeBuilders.popLast() ?? RecordBatchBuilder(capacity: configuration.batchSize + configuration.batchSize / 8),
+                createdNanos: monotonicNanos())
+            openBatches += 1
+        }
+        let full = topicTable[t].append(
+            to: p, key: key, value: value, headers: headers, timestamp: timestamp, sendTime: configuration.recordSendTimes ? sendTime : nil,
+            batchSize: configuration.batchSize)
+        guard full else { return }
+        sealed = takeBatch(t, p)
+        if key == nil && explicitPartition == nil && count > 1 {
+            stickyCounter &+= 1
+            topicTable[t].sticky = Int32((p + 1 + Int(stickyCounter % UInt32(count - 1))) % count)
         }
     }
 
@@ -171,8 +192,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     /// Writes every record sent so far and waits until all are acknowledged.
     /// - Throws: the first append failure since the previous `flush`.
     public func flush() throws {
-        let sealed = sealAll()
-        try encodeAndQueueGrouped(sealed)
+        for batch in sealAll() { encodeAndQueue(batch) }
         condition.lock()
         defer { condition.unlock() }
         while inFlight > 0 { condition.wait() }
@@ -196,8 +216,17 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
 
     // MARK: Internals
 
-    private func topicEntry(_ topic: String, now: UInt64) throws -> TopicEntry {
-        if let entry = topics[topic], now &- entry.fetchedNanos < 1_000_000_000 { return entry }
+    /// Index of the topic in `topicTable`, loading or refreshing it. Under `condition`.
+    private func topicSlot(_ topic: String) throws -> Int {
+        let now = monotonicNanos()
+        if let last = lastTopic, last.name == topic, now &- topicTable[last.index].fetchedNanos < 1_000_000_000 {
+            return last.index
+        }
+        let existing = topicIndex[topic]
+        if let existing, now &- topicTable[existing].fetchedNanos < 1_000_000_000 {
+            lastTopic = (topic, existing)
+            return existing
+        }
         let count = try log.partitionCount(topic)
         var partitions: [Partition?] = []
         var offline: [Int32: any Error] = [:]
@@ -208,58 +237,84 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             }
         }
         let config = try log.describeTopic(topic).config
-        let entry = TopicEntry(
-            partitions: partitions, offline: offline, compression: config.compression == .uncompressed ? .none : .zstd,
-            level: config.zstdLevel, sticky: topics[topic]?.sticky ?? Int32.random(in: 0..<Int32(count)), fetchedNanos: now)
-        topics[topic] = entry
-        return entry
+        var entry = TopicEntry(
+            name: topic, partitions: partitions, offline: offline, accumulators: Array(repeating: nil, count: count),
+            compression: config.compression == .uncompressed ? .none : .zstd, level: config.zstdLevel,
+            sticky: Int32.random(in: 0..<Int32(count)), fetchedNanos: now)
+        let index: Int
+        if let existing {
+            let old = topicTable[existing]
+            for (p, accumulator) in old.accumulators.enumerated() where p < count { entry.accumulators[p] = accumulator }
+            entry.sticky = old.sticky < count ? old.sticky : entry.sticky
+            topicTable[existing] = entry
+            index = existing
+        } else {
+            index = topicTable.count
+            topicTable.append(entry)
+            topicIndex[topic] = index
+        }
+        lastTopic = (topic, index)
+        return index
+    }
+
+    /// Removes the open batch of a partition for writing. Under `condition`.
+    private func takeBatch(_ t: Int, _ p: Int) -> SealedBatch? {
+        guard let accumulator = topicTable[t].accumulators[p] else { return nil }
+        topicTable[t].accumulators[p] = nil
+        openBatches -= 1
+        inFlight += 1
+        let entry = topicTable[t]
+        return SealedBatch(
+            key: PartitionKey(topic: entry.name, partition: Int32(p)), accumulator: accumulator, compression: entry.compression,
+            level: entry.level)
+    }
+
+    /// Takes every open batch (all of them, or those older than `olderThan`). Under `condition`.
+    private func takeBatches(olderThan cutoff: UInt64? = nil) -> [SealedBatch] {
+        var out: [SealedBatch] = []
+        guard openBatches > 0 else { return out }
+        for t in topicTable.indices {
+            for p in topicTable[t].accumulators.indices {
+                guard let accumulator = topicTable[t].accumulators[p] else { continue }
+                if let cutoff, accumulator.createdNanos > cutoff { continue }
+                if let batch = takeBatch(t, p) { out.append(batch) }
+            }
+        }
+        return out
     }
 
     private func sealAll() -> [SealedBatch] {
         condition.lock()
         defer { condition.unlock() }
-        let sealed = open.map { SealedBatch(key: $0.key, accumulator: $0.value) }
-        open.removeAll()
-        inFlight += sealed.count
-        return sealed
+        return takeBatches()
     }
 
-    private func encodeAndQueueGrouped(_ sealed: [SealedBatch]) throws {
-        for batch in sealed {
-            let (codec, level) = codecOf(batch.key.topic)
-            try encodeAndQueue([batch], compression: codec, level: level)
-        }
-    }
-
-    private func codecOf(_ topic: String) -> (CompressionCodec, Int32) {
-        condition.lock()
-        defer { condition.unlock() }
-        return topics[topic].map { ($0.compression, $0.level) } ?? (.zstd, 1)
-    }
-
-    private func encodeAndQueue(_ sealed: [SealedBatch], compression: CompressionCodec, level: Int32) throws {
-        var encoded: [EncodedBatch] = []
+    /// Compresses a sealed batch on the calling thread and queues it for the writer.
+    private func encodeAndQueue(_ batch: SealedBatch) {
+        var encoded: EncodedBatch?
         var failure: (any Error)?
-        for batch in sealed {
-            do {
-                let bytes = try encoders.with(compression, level) { try $0.encode(batch.accumulator.builder) }
-                let partition = try log.partition(batch.key.topic, batch.key.partition)
-                encoded.append(
-                    EncodedBatch(
-                        key: batch.key, partition: partition, bytes: bytes, recordCount: Int(batch.accumulator.builder.recordCount),
-                        sendTimes: batch.accumulator.sendTimes))
-            } catch {
-                failure = failure ?? error
-            }
-        }
         condition.lock()
-        for batch in encoded {
-            queue.append(batch)
-            queuedBytes += batch.bytes.count
+        var bytes = freeBuffers.popLast() ?? []
+        condition.unlock()
+        do {
+            try encoders.with(batch.compression, batch.level) { try $0.encode(batch.accumulator.builder, into: &bytes) }
+            let partition = try log.partition(batch.key.topic, batch.key.partition)
+            encoded = EncodedBatch(
+                key: batch.key, partition: partition, bytes: bytes, recordCount: Int(batch.accumulator.builder.recordCount),
+                sendTimes: batch.accumulator.sendTimes)
+        } catch {
+            failure = error
         }
-        if let failure {
+        var builder = batch.accumulator.builder
+        builder.reset()
+        condition.lock()
+        if freeBuilders.count < Self.poolLimit { freeBuilders.append(builder) }
+        if let encoded {
+            queue.append(encoded)
+            queuedBytes += encoded.bytes.count
+        } else {
             firstError = firstError ?? failure
-            inFlight -= sealed.count - encoded.count
+            inFlight -= 1
         }
         condition.broadcast()
         condition.unlock()
@@ -269,30 +324,30 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         let lingerNanos = UInt64(max(configuration.lingerMs, 0)) * 1_000_000
         condition.lock()
         while true {
-            let now = DispatchTime.now().uptimeNanoseconds
-            var expired: [SealedBatch] = []
-            for (key, accumulator) in open where now &- accumulator.createdNanos >= lingerNanos {
-                expired.append(SealedBatch(key: key, accumulator: accumulator))
-            }
-            for batch in expired { open[batch.key] = nil }
-            inFlight += expired.count
+            let now = monotonicNanos()
+            let expired = takeBatches(olderThan: now &- min(now, lingerNanos))
             if queue.isEmpty && expired.isEmpty {
-                if closed && open.isEmpty && inFlight == 0 { break }
-                let oldest = open.values.map(\.createdNanos).min()
+                if closed && openBatches == 0 && inFlight == 0 { break }
+                let oldest = topicTable.lazy.flatMap { $0.accumulators.lazy.compactMap { $0?.createdNanos } }.min()
                 let wait = oldest.map { lingerNanos &- min(lingerNanos, now &- $0) } ?? 100_000_000
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(max(wait, 200_000)) / 1e9))
                 continue
             }
-            let work = queue
-            queue.removeAll(keepingCapacity: true)
+            var work: [EncodedBatch] = []
+            swap(&work, &queue)
             condition.unlock()
 
-            if !expired.isEmpty { try? encodeAndQueueGrouped(expired) }
+            for batch in expired { encodeAndQueue(batch) }
             let (failure, acknowledged) = write(work)
 
+            let written = work.count
             condition.lock()
             queuedBytes -= work.reduce(0) { $0 + $1.bytes.count }
-            inFlight -= work.count
+            while freeBuffers.count < Self.poolLimit, var buffer = work.popLast()?.bytes {
+                buffer.removeAll(keepingCapacity: true)
+                freeBuffers.append(buffer)
+            }
+            inFlight -= written
             if let failure { firstError = firstError ?? failure }
             condition.broadcast()
             if let callback = configuration.onAcknowledged, !acknowledged.isEmpty {
@@ -328,7 +383,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
                 failed.insert(id)
             }
         }
-        let now = DispatchTime.now().uptimeNanoseconds
+        let now = monotonicNanos()
         let acknowledged = results.filter { !failed.contains(ObjectIdentifier($0.0.partition)) }.map { batch, result in
             ProducerAcknowledgement(
                 topic: batch.key.topic, partition: batch.key.partition, baseOffset: result.baseOffset, recordCount: result.recordCount,
@@ -365,4 +420,24 @@ final class EncoderPool: Sendable {
 
 private struct EncoderBox: @unchecked Sendable {
     let encoder: RecordBatchEncoder
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Monotonic clock in nanoseconds (vDSO, no allocation).
+@inline(__always)
+func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
+/// Wall-clock milliseconds since the epoch, Kafka's record timestamp.
+@inline(__always)
+func wallClockMillis() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) &* 1000 &+ Int64(ts.tv_nsec / 1_000_000)
 }
