@@ -71,17 +71,21 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         var level: Int32
         var sticky: Int32
         var fetchedNanos: UInt64
+        /// Uncompressed bytes a batch may reach: `batch.size`, but never so much that the stored
+        /// batch could exceed the topic's `max.message.bytes`.
+        var batchLimit: Int
+        var maxMessageBytes: Int
 
         /// Appends to partition `p`'s open batch; returns whether it is now full.
         mutating func append(
             to p: Int, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: [RecordHeader], timestamp: Int64,
-            sendTime: UInt64?, batchSize: Int
+            sendTime: UInt64?
         ) -> Bool {
             guard var accumulator = accumulators[p] else { return false }
             accumulators[p] = nil  // keep the builder's buffer uniquely referenced while appending
             accumulator.builder.append(key: key, value: value, headers: headers, timestamp: timestamp)
             if let sendTime { accumulator.sendTimes.append(sendTime) }
-            let full = accumulator.builder.estimatedSize >= batchSize
+            let full = accumulator.builder.estimatedSize >= batchLimit
             accumulators[p] = accumulator
             return full
         }
@@ -164,6 +168,20 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             throw topicTable[t].offline[partition] ?? LogError(.corruptLog, "partition \(topic)-\(partition) is offline")
         }
         let p = Int(partition)
+        // Kafka's RecordTooLargeException: a record that cannot fit any batch is refused at once.
+        let approximateSize = RecordBatchHeader.size + 32 + (key?.count ?? 0) + (value?.count ?? 0)
+            + headers.reduce(0) { $0 + 10 + $1.key.utf8.count + ($1.value?.count ?? 0) }
+        if approximateSize > topicTable[t].maxMessageBytes {
+            throw LogError(
+                .messageTooLarge,
+                "a record of about \(approximateSize) bytes exceeds max.message.bytes=\(topicTable[t].maxMessageBytes) of topic \(topic)")
+        }
+        // A record that would push the open batch past the limit starts a new one.
+        if let open = topicTable[t].accumulators[p], !open.builder.isEmpty,
+            open.builder.estimatedSize + approximateSize > topicTable[t].batchLimit
+        {
+            sealed = takeBatch(t, p)
+        }
         if topicTable[t].accumulators[p] == nil {
             topicTable[t].accumulators[p] = Accumulator(
                 builder: freeBuilders.popLast() ?? RecordBatchBuilder(capacity: configuration.batchSize + configuration.batchSize / 8),
@@ -171,9 +189,14 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             openBatches += 1
         }
         let full = topicTable[t].append(
-            to: p, key: key, value: value, headers: headers, timestamp: timestamp, sendTime: configuration.recordSendTimes ? sendTime : nil,
-            batchSize: configuration.batchSize)
+            to: p, key: key, value: value, headers: headers, timestamp: timestamp, sendTime: configuration.recordSendTimes ? sendTime : nil)
         guard full else { return }
+        if let previous = sealed {
+            // Rare: the record both started a new batch and filled it; queue the older one first.
+            condition.unlock()
+            encodeAndQueue(previous)
+            condition.lock()
+        }
         sealed = takeBatch(t, p)
         if key == nil && explicitPartition == nil && count > 1 {
             stickyCounter &+= 1
@@ -240,7 +263,9 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         var entry = TopicEntry(
             name: topic, partitions: partitions, offline: offline, accumulators: Array(repeating: nil, count: count),
             compression: config.compression == .uncompressed ? .none : .zstd, level: config.zstdLevel,
-            sticky: Int32.random(in: 0..<Int32(count)), fetchedNanos: now)
+            sticky: Int32.random(in: 0..<Int32(count)), fetchedNanos: now,
+            batchLimit: max(1, min(configuration.batchSize, config.maxMessageBytes - RecordBatchHeader.size - 8192)),
+            maxMessageBytes: config.maxMessageBytes)
         let index: Int
         if let existing {
             let old = topicTable[existing]

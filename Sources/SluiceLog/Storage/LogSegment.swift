@@ -221,7 +221,7 @@ final class LogSegment: @unchecked Sendable {
                 // Keep a window of the file in memory so validation reads big sequential chunks.
                 if position + Int64(RecordBatchHeader.size) > chunkStart + Int64(chunk.count) {
                     chunkStart = position
-                    chunk = try file.read(count: Int(min(Int64(chunkSize), remaining)), at: position)
+                    try file.read(into: &chunk, count: Int(min(Int64(chunkSize), remaining)), at: position)
                 }
                 do {
                     header = try chunk.withUnsafeBytes { try RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: $0[Int(position - chunkStart)...])) }
@@ -235,7 +235,7 @@ final class LogSegment: @unchecked Sendable {
                 }
                 if end > chunkStart + Int64(chunk.count) {
                     chunkStart = position
-                    chunk = try file.read(count: Int(min(Int64(max(chunkSize, header.totalSize)), fileSize - position)), at: position)
+                    try file.read(into: &chunk, count: Int(min(Int64(max(chunkSize, header.totalSize)), fileSize - position)), at: position)
                 }
                 do {
                     try chunk.withUnsafeBytes { raw in

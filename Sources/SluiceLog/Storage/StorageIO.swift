@@ -68,6 +68,21 @@ extension StorageFile {
         return out
     }
 
+    /// Like `read(count:at:)`, reusing `buffer`'s storage (for scans that read many chunks).
+    public func read(into buffer: inout [UInt8], count: Int, at offset: Int64) throws {
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        var filled = 0
+        try buffer.withUnsafeMutableBytes { raw in
+            while filled < count {
+                let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), at: offset + Int64(filled))
+                if n == 0 { break }
+                filled += n
+            }
+        }
+        if filled < count { buffer.removeSubrange(filled...) }
+    }
+
     public func write(_ bytes: [UInt8], at offset: Int64) throws {
         try bytes.withUnsafeBytes { try write($0, at: offset) }
     }
