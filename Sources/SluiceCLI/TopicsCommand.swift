@@ -26,6 +26,9 @@ struct TopicsCommand: ParsableCommand {
             // Refuse bad input before the data directory is even opened.
             try TopicName.validate(topic)
             _ = try TopicConfig(configs)
+            guard (1...100_000).contains(partitions) else {
+                throw LogError(.invalidPartitions, "number of partitions must be at least 1 (and at most 100000), got \(partitions)")
+            }
             let log = try openLog(dataDirectory, readOnly: false)
             defer { try? log.close() }
             do {

@@ -83,6 +83,12 @@ public final class LogManager: Sendable {
                 try io.writeAtomically(Array("version=\(Self.formatVersion)\n".utf8), to: directory + "/meta.properties", directory: directory)
             }
             try io.createDirectory(directory + "/topics")
+            // Temporary files of an interrupted atomic write.
+            for folder in [directory, directory + "/topics"] {
+                for name in try io.contentsOfDirectory(folder) where name.hasPrefix(".tmp-") {
+                    try io.removeFile(folder + "/" + name)
+                }
+            }
         }
 
         let markerPath = directory + "/.sluice_cleanshutdown"
@@ -196,15 +202,20 @@ public final class LogManager: Sendable {
             }
             let metadata = TopicMetadata(name: name, partitions: Int32(partitions), configs: config.values, createdAt: clock())
             // Partition directories first, metadata last: a crash in between leaves directories
-            // no topic claims, which the next open removes.
+            // no topic claims, which the next open removes. A failure removes them at once.
             var created: [Partition] = []
-            for id in 0..<Int32(partitions) {
-                let path = directory + "/\(name)-\(id)"
-                try io.removeDirectory(path)
-                created.append(try makePartition(name, id, path: path, config: config))
+            do {
+                for id in 0..<Int32(partitions) {
+                    let path = directory + "/\(name)-\(id)"
+                    try io.removeDirectory(path)
+                    created.append(try makePartition(name, id, path: path, config: config))
+                }
+                try io.syncDirectory(directory)
+                try io.writeAtomically(try metadata.encoded(), to: metadataPath(name), directory: directory + "/topics")
+            } catch {
+                for id in 0..<Int32(partitions) { try? io.removeDirectory(directory + "/\(name)-\(id)") }
+                throw Self.storageError(error, "creating topic '\(name)'")
             }
-            try io.syncDirectory(directory)
-            try io.writeAtomically(try metadata.encoded(), to: metadataPath(name), directory: directory + "/topics")
             topics[name] = Topic(metadata: metadata, config: config, partitions: created, offline: [:])
         }
         return try describeTopic(name)
@@ -392,6 +403,12 @@ public final class LogManager: Sendable {
     private func requireWritable() throws {
         if isReadOnly { throw LogError(.storage, "data directory \(directory) is open read-only") }
         if closed.load(ordering: .acquiring) { throw LogError(.storage, "data directory \(directory) is closed") }
+    }
+
+    /// Gives an I/O failure Kafka's KAFKA_STORAGE_ERROR code and says what was being done.
+    static func storageError(_ error: any Error, _ doing: String) -> any Error {
+        if error is LogError { return error }
+        return LogError(.storage, "\(doing) failed: \(error)")
     }
 
     private func unknownTopic(_ name: String) -> LogError {

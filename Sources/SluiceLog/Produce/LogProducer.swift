@@ -92,6 +92,8 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     }
 
     private struct SealedBatch {
+        /// Its place in the write order, reserved when it was sealed.
+        var slot: UInt64
         var key: PartitionKey
         var accumulator: Accumulator
         var compression: CompressionCodec
@@ -112,7 +114,11 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     /// The last topic sent to: most producers write one topic, so this skips the hash lookup.
     private var lastTopic: (name: String, index: Int)?
     private var openBatches = 0
-    private var queue: [EncodedBatch] = []
+    /// Batches in the order they were sealed. Compression happens outside the lock on whichever
+    /// thread sealed the batch, so a later batch may be ready first; the writer only takes the
+    /// ready prefix, which keeps every partition's batches in send order.
+    private var queue: [(slot: UInt64, batch: EncodedBatch?)] = []
+    private var nextSlot: UInt64 = 0
     private var queuedBytes = 0
     private var inFlight = 0
     private var firstError: (any Error)?
@@ -288,9 +294,12 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         topicTable[t].accumulators[p] = nil
         openBatches -= 1
         inFlight += 1
+        let slot = nextSlot
+        nextSlot += 1
+        queue.append((slot, nil))
         let entry = topicTable[t]
         return SealedBatch(
-            key: PartitionKey(topic: entry.name, partition: Int32(p)), accumulator: accumulator, compression: entry.compression,
+            slot: slot, key: PartitionKey(topic: entry.name, partition: Int32(p)), accumulator: accumulator, compression: entry.compression,
             level: entry.level)
     }
 
@@ -334,12 +343,15 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         builder.reset()
         condition.lock()
         if freeBuilders.count < Self.poolLimit { freeBuilders.append(builder) }
-        if let encoded {
-            queue.append(encoded)
-            queuedBytes += encoded.bytes.count
-        } else {
-            firstError = firstError ?? failure
-            inFlight -= 1
+        if let index = queue.lastIndex(where: { $0.slot == batch.slot }) {
+            if let encoded {
+                queue[index].batch = encoded
+                queuedBytes += encoded.bytes.count
+            } else {
+                queue.remove(at: index)
+                firstError = firstError ?? failure
+                inFlight -= 1
+            }
         }
         condition.broadcast()
         condition.unlock()
@@ -351,15 +363,16 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         while true {
             let now = monotonicNanos()
             let expired = takeBatches(olderThan: now &- min(now, lingerNanos))
-            if queue.isEmpty && expired.isEmpty {
+            let ready = queue.prefix { $0.batch != nil }.count
+            if ready == 0 && expired.isEmpty {
                 if closed && openBatches == 0 && inFlight == 0 { break }
                 let oldest = topicTable.lazy.flatMap { $0.accumulators.lazy.compactMap { $0?.createdNanos } }.min()
                 let wait = oldest.map { lingerNanos &- min(lingerNanos, now &- $0) } ?? 100_000_000
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(max(wait, 200_000)) / 1e9))
                 continue
             }
-            var work: [EncodedBatch] = []
-            swap(&work, &queue)
+            var work = queue.prefix(ready).compactMap(\.batch)
+            queue.removeFirst(ready)
             condition.unlock()
 
             for batch in expired { encodeAndQueue(batch) }

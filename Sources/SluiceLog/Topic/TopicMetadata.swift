@@ -45,7 +45,8 @@ public struct TopicDescription: Sendable {
 extension StorageIO {
     /// Replaces `path` with `bytes` atomically and durably.
     func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws {
-        let temporary = path + ".tmp"
+        // A short fixed-length name: `<249-char topic>.json.tmp` would exceed NAME_MAX (255).
+        let temporary = directory + "/.tmp-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let file = try open(temporary, mode: .readWrite)
         try file.truncate(to: 0)
         try file.write(bytes, at: 0)

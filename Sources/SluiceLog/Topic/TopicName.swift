@@ -37,13 +37,13 @@ public enum TopicName {
         case "\t": "a tab"
         case "\n", "\r": "a line break"
         case "\0": "a NUL byte"
-        default: scalar.isASCII && scalar.value >= 0x20 ? "'\(scalar)'" : "U+\(String(scalar.value, radix: 16, uppercase: true))"
+        default: (0x20..<0x7f).contains(scalar.value) ? "'\(scalar)'" : "U+\(String(scalar.value, radix: 16, uppercase: true))"
         }
     }
 
     static func quoted(_ name: String) -> String {
         let shown = name.count > 60 ? String(name.prefix(57)) + "..." : name
-        return "'" + shown.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined() + "'"
+        return "'" + shown.unicodeScalars.map { (0x20..<0x7f).contains($0.value) ? String($0) : "\\u{\(String($0.value, radix: 16))}" }.joined() + "'"
     }
 }
 
