@@ -1,0 +1,350 @@
+import Foundation
+import Testing
+
+/// What a finished child process left behind.
+struct ChildOutput: Sendable, CustomStringConvertible {
+    var status: Int32
+    var signaled: Bool
+    var stdoutBytes: [UInt8]
+    var stderrBytes: [UInt8]
+
+    var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
+    var stderr: String { String(decoding: stderrBytes, as: UTF8.self) }
+    var succeeded: Bool { status == 0 && !signaled }
+
+    var description: String {
+        "\(signaled ? "killed by signal" : "exit status") \(status)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)"
+    }
+}
+
+struct ChildProcessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs other programs (python3, the `sluice` binary) with files for stdin/stdout/stderr, so a
+/// chatty child can never fill a pipe and deadlock, and with a timeout, so a hung child fails the
+/// test instead of hanging the suite.
+enum ChildProcess {
+    static func run(
+        _ executable: String, _ arguments: [String], stdin: [UInt8] = [], environment: [String: String]? = nil,
+        timeout: Double = 120
+    ) throws -> ChildOutput {
+        let scratch = TemporaryDirectory("sluice-child")
+        let inPath = scratch.path + "/stdin"
+        let outPath = scratch.path + "/stdout"
+        let errPath = scratch.path + "/stderr"
+        _ = FileManager.default.createFile(atPath: inPath, contents: Data(stdin))
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        defer {
+            try? input.close()
+            try? output.close()
+            try? errors.close()
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        do {
+            try process.run()
+        } catch {
+            throw ChildProcessError("cannot start \(executable): \(error)")
+        }
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            process.terminate()
+            _ = finished.wait(timeout: .now() + 10)
+            let soFar = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            throw ChildProcessError("\(executable) \(arguments) did not finish within \(timeout) s; stderr so far:\n\(soFar)")
+        }
+        process.waitUntilExit()
+        return ChildOutput(
+            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+            stdoutBytes: [UInt8](FileManager.default.contents(atPath: outPath) ?? Data()),
+            stderrBytes: [UInt8](FileManager.default.contents(atPath: errPath) ?? Data()))
+    }
+
+    /// The environment of this process without `SLUICE_DATA_DIR` (tests pass `--data-dir`).
+    static var cleanEnvironment: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["SLUICE_DATA_DIR"] = nil
+        return environment
+    }
+}
+
+/// A child that keeps running while the test does other things: its stdin is a pipe the test
+/// writes to and closes.
+final class BackgroundChild {
+    let process = Process()
+    private let stdinPipe = Pipe()
+    private let scratch = TemporaryDirectory("sluice-child")
+    private let finished = DispatchSemaphore(value: 0)
+    private var output: FileHandle?
+    private var errors: FileHandle?
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        _ = FileManager.default.createFile(atPath: scratch.path + "/stdout", contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch.path + "/stderr", contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.path + "/stdout"))
+        let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.path + "/stderr"))
+        self.output = output
+        self.errors = errors
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardInput = stdinPipe
+        process.standardOutput = output
+        process.standardError = errors
+        let finished = self.finished
+        process.terminationHandler = { _ in finished.signal() }
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    func write(_ text: String) throws {
+        try stdinPipe.fileHandleForWriting.write(contentsOf: Data(text.utf8))
+    }
+
+    /// Closes stdin and waits for the child to exit (killing it after `timeout`).
+    func finish(timeout: Double = 60) throws -> ChildOutput {
+        try? stdinPipe.fileHandleForWriting.close()
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            process.terminate()
+            _ = finished.wait(timeout: .now() + 10)
+            throw ChildProcessError("\(process.executableURL?.path ?? "child") did not exit within \(timeout) s after its stdin closed")
+        }
+        process.waitUntilExit()
+        try? output?.close()
+        try? errors?.close()
+        output = nil
+        errors = nil
+        return ChildOutput(
+            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+            stdoutBytes: [UInt8](FileManager.default.contents(atPath: scratch.path + "/stdout") ?? Data()),
+            stderrBytes: [UInt8](FileManager.default.contents(atPath: scratch.path + "/stderr") ?? Data()))
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            _ = finished.wait(timeout: .now() + 10)
+        }
+    }
+}
+
+// MARK: - python3 with kafka-python
+
+enum KafkaPython {
+    /// `python3` from PATH (the interpreter CI installs kafka-python into), or `$SLUICE_TEST_PYTHON`.
+    static func run(_ arguments: [String], stdin: [UInt8] = [], timeout: Double = 120) throws -> ChildOutput {
+        if let python = ProcessInfo.processInfo.environment["SLUICE_TEST_PYTHON"], !python.isEmpty {
+            return try ChildProcess.run(python, arguments, stdin: stdin, timeout: timeout)
+        }
+        return try ChildProcess.run("/usr/bin/env", ["python3"] + arguments, stdin: stdin, timeout: timeout)
+    }
+
+    /// The installed kafka-python version, or an error saying exactly what is missing. These
+    /// tests FAIL without it (a silently skipped third-party proof proves nothing).
+    static let availability: Result<String, ChildProcessError> = {
+        let probe = """
+            import sys
+            try:
+                import kafka, kafka.codec, kafka.record
+                from kafka.record.default_records import DefaultRecordBatchBuilder
+            except ImportError as e:
+                print("kafka-python is not installed: %s" % e); sys.exit(3)
+            if not kafka.codec.has_zstd():
+                print("kafka-python %s is installed but cannot (de)compress zstd: the `zstandard` module is missing" % kafka.__version__); sys.exit(4)
+            print(kafka.__version__)
+            """
+        do {
+            let result = try run(["-c", probe], timeout: 60)
+            if result.succeeded { return .success(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if result.status == 127 {
+                return .failure(ChildProcessError("python3 is not on PATH (set SLUICE_TEST_PYTHON to an interpreter with kafka-python)"))
+            }
+            return .failure(ChildProcessError(result.stdout + result.stderr))
+        } catch {
+            return .failure(ChildProcessError("cannot run python3: \(error)"))
+        }
+    }()
+
+    /// Fails the calling test with install instructions when kafka-python is not usable.
+    static func require(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        if case .failure(let error) = availability {
+            Issue.record(
+                """
+                kafka-python (with zstd) is required for the third-party format proof and is not usable here: \(error.description.trimmingCharacters(in: .whitespacesAndNewlines))
+                Install it: python3 -m pip install 'kafka-python[zstd]==3.0.12'  (that is kafka-python plus zstandard)
+                """, sourceLocation: sourceLocation)
+            throw error
+        }
+    }
+
+    /// `Tests/SluiceLogTests/Interop/verify_segments.py`, found next to this source file.
+    static var verifierScript: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("verify_segments.py").path
+    }
+}
+
+// MARK: - The sluice binary
+
+enum SluiceBinary {
+    /// The `sluice` executable built with the tests: `$SLUICE_BINARY`, or the products directory
+    /// the test bundle runs from (`.build/debug`, `.build/<triple>/debug`, `--scratch-path X`).
+    static let located: Result<String, ChildProcessError> = {
+        let fm = FileManager.default
+        if let explicit = ProcessInfo.processInfo.environment["SLUICE_BINARY"], !explicit.isEmpty {
+            return fm.isExecutableFile(atPath: explicit) ? .success(explicit) : .failure(ChildProcessError("SLUICE_BINARY=\(explicit) is not executable"))
+        }
+        var starts: [URL] = []
+        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") { starts.append(URL(fileURLWithPath: exe)) }
+        if let url = Bundle.main.executableURL { starts.append(url) }
+        if let first = CommandLine.arguments.first, !first.isEmpty {
+            starts.append(URL(fileURLWithPath: first, relativeTo: URL(fileURLWithPath: fm.currentDirectoryPath)))
+        }
+        starts.append(Bundle.main.bundleURL)
+        starts += Bundle.allBundles.map(\.bundleURL)
+        var looked: [String] = []
+        for start in starts {
+            var directory = start.standardizedFileURL.deletingLastPathComponent()
+            for _ in 0..<5 {
+                let candidate = directory.appendingPathComponent("sluice").path
+                var isDirectory: ObjCBool = false
+                if fm.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue, fm.isExecutableFile(atPath: candidate) {
+                    return .success(candidate)
+                }
+                looked.append(directory.path)
+                directory = directory.deletingLastPathComponent()
+            }
+        }
+        return .failure(
+            ChildProcessError(
+                "no `sluice` executable next to the test bundle (looked in \(Set(looked).sorted().joined(separator: ", "))); build it with `swift build --build-tests` or set SLUICE_BINARY"
+            ))
+    }()
+
+    static func path(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        switch located {
+        case .success(let path): return path
+        case .failure(let error):
+            Issue.record("\(error)", sourceLocation: sourceLocation)
+            throw error
+        }
+    }
+}
+
+// MARK: - Directory snapshots
+
+/// Every file and directory under a root, with file contents: compare two to prove that an
+/// operation changed nothing on disk.
+struct DirectorySnapshot: Equatable {
+    enum Entry: Equatable {
+        case directory
+        case file([UInt8])
+    }
+
+    let root: String
+    /// Relative path ("" is the root itself) → entry. Empty when the root does not exist.
+    private(set) var entries: [String: Entry] = [:]
+
+    /// - Parameter ignoringContentsOf: relative paths whose contents may change (existence still counts).
+    init(_ root: String, ignoringContentsOf ignored: Set<String> = []) {
+        self.root = root
+        visit("", ignored: ignored)
+    }
+
+    private mutating func visit(_ relative: String, ignored: Set<String>) {
+        let fm = FileManager.default
+        let path = relative.isEmpty ? root : root + "/" + relative
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        if isDirectory.boolValue {
+            entries[relative] = .directory
+            for name in (try? fm.contentsOfDirectory(atPath: path)) ?? [] {
+                visit(relative.isEmpty ? name : relative + "/" + name, ignored: ignored)
+            }
+        } else {
+            entries[relative] = .file(ignored.contains(relative) ? [] : [UInt8](fm.contents(atPath: path) ?? Data()))
+        }
+    }
+
+    var exists: Bool { !entries.isEmpty }
+    var paths: [String] { entries.keys.sorted() }
+
+    /// Human-readable differences (empty when identical).
+    func differences(to other: DirectorySnapshot) -> [String] {
+        var out: [String] = []
+        for path in Set(entries.keys).union(other.entries.keys).sorted() {
+            let shown = path.isEmpty ? "<root \(root)>" : path
+            switch (entries[path], other.entries[path]) {
+            case (nil, .some): out.append("created \(shown)")
+            case (.some, nil): out.append("removed \(shown)")
+            case (.directory, .file), (.file, .directory): out.append("changed type of \(shown)")
+            case (.file(let a), .file(let b)) where a != b: out.append("changed \(shown) (\(a.count) → \(b.count) bytes)")
+            default: break
+            }
+        }
+        return out
+    }
+}
+
+/// Runs `body` and records an issue if anything under `root` was created, removed or changed.
+@discardableResult
+func expectUnchanged<R>(
+    _ root: String, ignoringContentsOf ignored: Set<String> = [], _ what: @autoclosure () -> String = "",
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> R
+) rethrows -> R {
+    let before = DirectorySnapshot(root, ignoringContentsOf: ignored)
+    let result = try body()
+    let after = DirectorySnapshot(root, ignoringContentsOf: ignored)
+    let changes = before.differences(to: after)
+    #expect(changes.isEmpty, "\(what()) changed the data directory: \(changes.joined(separator: "; "))", sourceLocation: sourceLocation)
+    return result
+}
+
+// MARK: - Bytes
+
+func hexEncoded(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0f)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// SplitMix64: seeded, so every run writes the same "random" bytes.
+struct SeededBytes: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func bytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(count + 8)
+        while out.count < count {
+            withUnsafeBytes(of: next().littleEndian) { out.append(contentsOf: $0) }
+        }
+        return Array(out.prefix(count))
+    }
+}
