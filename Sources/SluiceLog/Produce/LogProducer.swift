@@ -9,7 +9,10 @@ public struct ProducerConfiguration: Sendable {
     /// default because zstd compresses 1 MiB batches far better, and one fsync covers more.
     public var batchSize: Int = 1 << 20
     /// Encoded bytes waiting to be written before `send` blocks (Kafka's `buffer.memory`).
-    public var bufferMemory: Int = 64 << 20
+    public var bufferMemory: Int = 32 << 20
+    /// Background threads that compress full batches, so `send` returns to the caller at once.
+    /// When they fall behind, callers compress too, so every core can work on compression.
+    public var compressionThreads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
     /// Keep each record's send time, for latency figures in the acknowledgement callback.
     public var recordSendTimes = false
     /// Called on the writer thread for every acknowledged batch.
@@ -29,9 +32,10 @@ public struct ProducerAcknowledgement: Sendable {
     public var acknowledgedAtNanos: UInt64
 }
 
-/// Batches records per partition and appends them to the log, pipelined: callers fill and
-/// compress batches while one writer thread appends and fsyncs the previous ones, so a caller
-/// sending one record at a time still produces full compressed batches and shares fsyncs.
+/// Batches records per partition and appends them to the log, pipelined: callers fill batches,
+/// compressor threads (helped by callers when they fall behind) compress full ones, and one
+/// writer thread appends and fsyncs them in order. A caller sending one record at a time still
+/// produces full compressed batches and shares fsyncs.
 ///
 /// Partitioning is Kafka's: an explicit partition wins; a keyed record goes to
 /// `murmur2(key) % partitions`; records without a key stick to one partition until its batch is
@@ -124,6 +128,11 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     private var firstError: (any Error)?
     private var closed = false
     private var writerDone = false
+    /// Sealed batches waiting to be compressed, oldest first.
+    private var pendingCompression: [SealedBatch] = []
+    /// Uncompressed bytes in `pendingCompression`; counts toward `buffer.memory`.
+    private var pendingBytes = 0
+    private var compressorsRunning = 0
     private var stickyCounter: UInt32 = 0
     /// Emptied builders and batch buffers, reused so that steady-state producing allocates (and
     /// page-faults in) no new megabyte buffers.
@@ -137,6 +146,12 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         let thread = Thread { [self] in writerLoop() }
         thread.name = "sluice-producer-writer"
         thread.start()
+        compressorsRunning = max(1, configuration.compressionThreads)
+        for i in 0..<compressorsRunning {
+            let compressor = Thread { [self] in compressorLoop() }
+            compressor.name = "sluice-producer-compressor-\(i)"
+            compressor.start()
+        }
     }
 
     /// Queues one record. Returns at once unless `buffer.memory` is full.
@@ -149,13 +164,13 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     ) throws {
         let timestamp = timestamp ?? wallClockMillis()
         let sendTime = configuration.recordSendTimes ? monotonicNanos() : 0
-        var sealed: SealedBatch?
+        var help: SealedBatch?
         condition.lock()
         defer {
             condition.unlock()
-            if let sealed { encodeAndQueue(sealed) }
+            if let help { encodeAndQueue(help) }
         }
-        while queuedBytes >= configuration.bufferMemory && !closed { condition.wait() }
+        while queuedBytes + pendingBytes >= configuration.bufferMemory && !closed { condition.wait() }
         guard !closed else { throw LogError(.storage, "producer is closed") }
         let t = try topicSlot(topic)
         let count = topicTable[t].partitions.count
@@ -186,7 +201,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         if let open = topicTable[t].accumulators[p], !open.builder.isEmpty,
             open.builder.estimatedSize + approximateSize > topicTable[t].batchLimit
         {
-            sealed = takeBatch(t, p)
+            takeBatch(t, p)
         }
         if topicTable[t].accumulators[p] == nil {
             topicTable[t].accumulators[p] = Accumulator(
@@ -197,13 +212,9 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         let full = topicTable[t].append(
             to: p, key: key, value: value, headers: headers, timestamp: timestamp, sendTime: configuration.recordSendTimes ? sendTime : nil)
         guard full else { return }
-        if let previous = sealed {
-            // Rare: the record both started a new batch and filled it; queue the older one first.
-            condition.unlock()
-            encodeAndQueue(previous)
-            condition.lock()
-        }
-        sealed = takeBatch(t, p)
+        takeBatch(t, p)
+        // Compressors behind: this caller compresses the oldest waiting batch itself.
+        if pendingCompression.count > compressorsRunning { help = popPendingCompression() }
         if key == nil && explicitPartition == nil && count > 1 {
             stickyCounter &+= 1
             topicTable[t].sticky = Int32((p + 1 + Int(stickyCounter % UInt32(count - 1))) % count)
@@ -221,7 +232,10 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     /// Writes every record sent so far and waits until all are acknowledged.
     /// - Throws: the first append failure since the previous `flush`.
     public func flush() throws {
-        for batch in sealAll() { encodeAndQueue(batch) }
+        condition.lock()
+        takeBatches()
+        condition.unlock()
+        while let batch = nextPendingCompression() { encodeAndQueue(batch) }
         condition.lock()
         defer { condition.unlock() }
         while inFlight > 0 { condition.wait() }
@@ -238,7 +252,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         condition.lock()
         closed = true
         condition.broadcast()
-        while !writerDone { condition.wait() }
+        while !writerDone || compressorsRunning > 0 { condition.wait() }
         condition.unlock()
         if let flushError { throw flushError }
     }
@@ -288,9 +302,10 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         return index
     }
 
-    /// Removes the open batch of a partition for writing. Under `condition`.
-    private func takeBatch(_ t: Int, _ p: Int) -> SealedBatch? {
-        guard let accumulator = topicTable[t].accumulators[p] else { return nil }
+    /// Seals the open batch of a partition: reserves its place in the write order and hands it
+    /// to the compressors. Under `condition`.
+    private func takeBatch(_ t: Int, _ p: Int) {
+        guard let accumulator = topicTable[t].accumulators[p] else { return }
         topicTable[t].accumulators[p] = nil
         openBatches -= 1
         inFlight += 1
@@ -298,29 +313,56 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         nextSlot += 1
         queue.append((slot, nil))
         let entry = topicTable[t]
-        return SealedBatch(
-            slot: slot, key: PartitionKey(topic: entry.name, partition: Int32(p)), accumulator: accumulator, compression: entry.compression,
-            level: entry.level)
+        pendingBytes += accumulator.builder.recordBytes.count
+        pendingCompression.append(
+            SealedBatch(
+                slot: slot, key: PartitionKey(topic: entry.name, partition: Int32(p)), accumulator: accumulator,
+                compression: entry.compression, level: entry.level))
+        condition.broadcast()
     }
 
-    /// Takes every open batch (all of them, or those older than `olderThan`). Under `condition`.
-    private func takeBatches(olderThan cutoff: UInt64? = nil) -> [SealedBatch] {
-        var out: [SealedBatch] = []
-        guard openBatches > 0 else { return out }
+    /// Seals every open batch (all of them, or those older than `olderThan`). Under `condition`.
+    private func takeBatches(olderThan cutoff: UInt64? = nil) {
+        guard openBatches > 0 else { return }
         for t in topicTable.indices {
             for p in topicTable[t].accumulators.indices {
                 guard let accumulator = topicTable[t].accumulators[p] else { continue }
                 if let cutoff, accumulator.createdNanos > cutoff { continue }
-                if let batch = takeBatch(t, p) { out.append(batch) }
+                takeBatch(t, p)
             }
         }
-        return out
     }
 
-    private func sealAll() -> [SealedBatch] {
+    private func nextPendingCompression() -> SealedBatch? {
         condition.lock()
         defer { condition.unlock() }
-        return takeBatches()
+        return popPendingCompression()
+    }
+
+    /// Under `condition`.
+    private func popPendingCompression() -> SealedBatch? {
+        guard !pendingCompression.isEmpty else { return nil }
+        let batch = pendingCompression.removeFirst()
+        pendingBytes -= batch.accumulator.builder.recordBytes.count
+        return batch
+    }
+
+    private func compressorLoop() {
+        condition.lock()
+        while true {
+            if let batch = popPendingCompression() {
+                condition.unlock()
+                encodeAndQueue(batch)
+                condition.lock()
+            } else if closed {
+                break
+            } else {
+                condition.wait()
+            }
+        }
+        compressorsRunning -= 1
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Compresses a sealed batch on the calling thread and queues it for the writer.
@@ -362,9 +404,9 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         condition.lock()
         while true {
             let now = monotonicNanos()
-            let expired = takeBatches(olderThan: now &- min(now, lingerNanos))
+            takeBatches(olderThan: now &- min(now, lingerNanos))
             let ready = queue.prefix { $0.batch != nil }.count
-            if ready == 0 && expired.isEmpty {
+            if ready == 0 {
                 if closed && openBatches == 0 && inFlight == 0 { break }
                 let oldest = topicTable.lazy.flatMap { $0.accumulators.lazy.compactMap { $0?.createdNanos } }.min()
                 let wait = oldest.map { lingerNanos &- min(lingerNanos, now &- $0) } ?? 100_000_000
@@ -375,7 +417,6 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             queue.removeFirst(ready)
             condition.unlock()
 
-            for batch in expired { encodeAndQueue(batch) }
             let (failure, acknowledged) = write(work)
 
             let written = work.count
