@@ -30,6 +30,9 @@ public final class LogManager: Sendable {
         var config: TopicConfig
         var partitions: [Partition?]
         var offline: [Int32: LogError]
+        /// Checkpoint entries of offline partitions, kept so that a later open still knows which of
+        /// their data was durable (and keeps reporting damage instead of truncating it).
+        var offlineRecoveryPoints: [Int32: Int64] = [:]
     }
 
     private let topics: Mutex<[String: Topic]>
@@ -119,9 +122,13 @@ public final class LogManager: Sendable {
                         readOnly: readOnly)
                     report.append(contentsOf: partition.recoveryReport)
                     topic.partitions.append(partition)
-                } catch let error as LogError where error.kind == .corruptLog {
-                    report.append("partition \(metadata.name)-\(id) is offline: \(error.message)")
-                    topic.offline[id] = error
+                } catch {
+                    // One damaged or unreadable partition must not take the others down with it.
+                    let failure = (error as? LogError).map { $0.kind == .corruptLog || $0.kind == .storage ? $0 : LogError(.corruptLog, $0.message) }
+                        ?? LogError(.storage, "\(error)")
+                    report.append("partition \(metadata.name)-\(id) is offline: \(failure.message)")
+                    topic.offline[id] = failure
+                    topic.offlineRecoveryPoints[id] = recoveryPoints["\(metadata.name) \(id)"] ?? 0
                     topic.partitions.append(nil)
                 }
             }
@@ -136,6 +143,12 @@ public final class LogManager: Sendable {
                 try io.removeDirectory(directory + "/" + name)
                 report.append("removed \(directory)/\(name): no topic claims it (an interrupted create, delete or partition increase)")
             }
+        }
+        if !clean && !readOnly {
+            // Directory entries recovery relies on (topics, partitions) may so far exist only in
+            // the crashed process's page cache: make them durable before serving anything.
+            try io.syncDirectory(directory + "/topics")
+            try io.syncDirectory(directory)
         }
         topics = Mutex(loaded)
         recoveryReport = report
@@ -174,7 +187,7 @@ public final class LogManager: Sendable {
                     .incompatibleDataDirectory,
                     "\(directory) was written by a newer Sluice (format version \(version); this build reads up to \(formatVersion)); upgrade sluice to open it")
             }
-        } else if !entries.filter({ $0 != ".lock" }).isEmpty {
+        } else if !entries.filter({ $0 != ".lock" && !$0.hasPrefix(".tmp-") }).isEmpty {
             throw LogError(
                 .incompatibleDataDirectory,
                 "\(directory) is not empty and is not a Sluice data directory (no meta.properties); pick another --data-dir")
@@ -218,6 +231,8 @@ public final class LogManager: Sendable {
             }
             topics[name] = Topic(metadata: metadata, config: config, partitions: created, offline: [:])
         }
+        // A topic of the same name deleted earlier must not lend its recovery points to this one.
+        try writeCheckpoint(useLogEnd: false)
         return try describeTopic(name)
     }
 
@@ -309,6 +324,7 @@ public final class LogManager: Sendable {
             for partition in topic.partitions.compactMap({ $0 }) { partition.updateConfig(config) }
             topics[name] = topic
         }
+        try writeCheckpoint(useLogEnd: false)
     }
 
     /// Deletes a topic and all its data.
@@ -322,6 +338,7 @@ public final class LogManager: Sendable {
             topics[name] = nil
             return topic
         }
+        try writeCheckpoint(useLogEnd: false)
         for id in 0..<removed.partitions.count {
             try io.removeDirectory(directory + "/\(name)-\(id)")
         }
@@ -377,7 +394,13 @@ public final class LogManager: Sendable {
 
     private func writeCheckpoint(useLogEnd: Bool) throws {
         try checkpointLock.withLock { _ in
-            let entries = allPartitions().map { p in "\(p.topic) \(p.id) \(useLogEnd ? p.logEndOffset : p.recoveryPoint)" }.sorted()
+            var entries = allPartitions().map { p in "\(p.topic) \(p.id) \(useLogEnd ? p.logEndOffset : p.recoveryPoint)" }
+            entries += topics.withLock { topics in
+                topics.values.flatMap { topic in
+                    topic.offlineRecoveryPoints.map { "\(topic.metadata.name) \($0.key) \($0.value)" }
+                }
+            }
+            entries.sort()
             let text = "0\n\(entries.count)\n" + entries.map { $0 + "\n" }.joined()
             try io.writeAtomically(Array(text.utf8), to: directory + "/recovery-point-offset-checkpoint", directory: directory)
         }

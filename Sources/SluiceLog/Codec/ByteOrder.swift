@@ -30,3 +30,23 @@ extension Array where Element == UInt8 {
         withUnsafeMutableBytes { $0.write(value, at: offset) }
     }
 }
+
+/// 64 KiB of zeros to grow buffers from: `append(contentsOf: repeatElement(0, count:))` is a
+/// byte-at-a-time loop in debug builds, a memcpy from here is not.
+private let zeroPage = [UInt8](repeating: 0, count: 1 << 16)
+
+extension Array where Element == UInt8 {
+    /// Appends `count` zero bytes (space to be written in place).
+    @inlinable mutating func appendZeros(_ count: Int) {
+        var left = count
+        while left > 0 {
+            let n = Swift.min(left, 1 << 16)
+            _appendZeroChunk(n)
+            left -= n
+        }
+    }
+
+    @usableFromInline mutating func _appendZeroChunk(_ n: Int) {
+        zeroPage.withUnsafeBufferPointer { append(contentsOf: $0[0..<n]) }
+    }
+}

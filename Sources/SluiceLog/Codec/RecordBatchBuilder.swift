@@ -59,7 +59,7 @@ public struct RecordBatchBuilder: Sendable {
         let total = Varint.size(of: Int64(bodySize)) + bodySize
         // Grow once, then write in place: one capacity and uniqueness check per record.
         let start = recordBytes.count
-        recordBytes.append(contentsOf: repeatElement(0, count: total))
+        recordBytes.appendZeros(total)
         recordBytes.withUnsafeMutableBytes { raw in
             var out = RawWriter(raw.baseAddress! + start)
             out.varint(Int64(bodySize))

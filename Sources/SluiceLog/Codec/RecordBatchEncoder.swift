@@ -30,7 +30,7 @@ public final class RecordBatchEncoder {
     ) throws {
         let start = output.count
         output.reserveCapacity(start + RecordBatchHeader.size + builder.recordBytes.count)
-        output.append(contentsOf: repeatElement(0, count: RecordBatchHeader.size))
+        output.appendZeros(RecordBatchHeader.size)
         var codec = compression
         if let compressor, !builder.isEmpty {
             let bound = ZstdCompressor.bound(builder.recordBytes.count)

@@ -55,7 +55,7 @@ final class ZstdDecompressor {
         }
         // Fast path: one frame that states its size (what our own writer produces).
         if capacity == Int(clamping: declared), ZSTD_findFrameCompressedSize(input.baseAddress, input.count) == input.count {
-            output.append(contentsOf: repeatElement(0, count: capacity))
+            output.appendZeros(capacity)
             let written = output.withUnsafeMutableBytes { out in
                 ZSTD_decompressDCtx(context, out.baseAddress, out.count, input.baseAddress, input.count)
             }
@@ -71,7 +71,7 @@ final class ZstdDecompressor {
         var consumed = 0
         while true {
             if output.count < capacity {
-                output.append(contentsOf: repeatElement(0, count: capacity - output.count))
+                output.appendZeros(capacity - output.count)
             }
             var status = 0
             let frameDone: Bool = output.withUnsafeMutableBytes { out in

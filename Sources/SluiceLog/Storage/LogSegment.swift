@@ -21,6 +21,9 @@ final class LogSegment: @unchecked Sendable {
     private(set) var nextOffset: Int64
     /// Largest batch `maxTimestamp` in the segment, -1 when empty.
     private(set) var maxTimestamp: Int64 = -1
+    /// Whether `maxTimestamp` was confirmed against the batches (index files carry no checksum,
+    /// and retention and timestamp lookups trust this value).
+    private var maxTimestampVerified = false
     /// `maxTimestamp` of the first batch.
     private(set) var firstBatchTimestamp: Int64 = -1
     /// Wall-clock time this segment was created or opened: what `segment.ms` is measured from.
@@ -140,8 +143,22 @@ final class LogSegment: @unchecked Sendable {
     /// Start position of the first batch whose last offset is ≥ `offset`, below `limit`;
     /// nil when no such batch is in the segment.
     func position(of offset: Int64, limit: Int64) throws -> Int64? {
-        let relative = Int32(clamping: offset - baseOffset)
-        var position = Int64(offsetIndex.scanStart(for: relative))
+        try position(of: offset, limit: limit, trustIndex: false)
+    }
+
+    /// Index files carry no checksum, so the entry a lookup uses is checked against the batch it
+    /// points at; a mismatch (a damaged or stale index) rebuilds the indexes from the `.log`.
+    private func position(of offset: Int64, limit: Int64, trustIndex: Bool) throws -> Int64? {
+        var position: Int64 = 0
+        if let entry = offsetIndex.entry(below: Int32(clamping: offset - baseOffset)) {
+            let header = try? header(at: Int64(entry.position), limit: limit)
+            if trustIndex || header?.lastOffset == baseOffset + Int64(entry.relativeOffset) {
+                position = Int64(entry.position)
+            } else {
+                try rebuildIndexes()
+                return try self.position(of: offset, limit: limit, trustIndex: true)
+            }
+        }
         while let header = try header(at: position, limit: limit) {
             if header.lastOffset >= offset { return position }
             position += Int64(header.totalSize)
@@ -151,8 +168,26 @@ final class LogSegment: @unchecked Sendable {
 
     /// First offset whose record timestamp is ≥ `timestamp`, below `limit`, or nil.
     func offset(forTimestamp timestamp: Int64, limit: Int64, decoder: RecordBatchDecoder) throws -> Int64? {
-        guard maxTimestamp >= timestamp else { return nil }
-        let startOffset = baseOffset + Int64(timeIndex.scanStart(for: timestamp))
+        try offset(forTimestamp: timestamp, limit: limit, decoder: decoder, trustIndex: false)
+    }
+
+    private func offset(forTimestamp timestamp: Int64, limit: Int64, decoder: RecordBatchDecoder, trustIndex: Bool) throws -> Int64? {
+        guard try verifiedMaxTimestamp() >= timestamp else { return nil }
+        var startOffset = baseOffset
+        if let entry = timeIndex.entry(below: timestamp) {
+            // The entry's batch must end at its offset and carry exactly its timestamp.
+            let entryOffset = baseOffset + Int64(entry.relativeOffset)
+            var header: RecordBatchHeader?
+            if let found = try? position(of: entryOffset, limit: limit) {
+                header = try? self.header(at: found, limit: limit)
+            }
+            if trustIndex || (header?.lastOffset == entryOffset && header?.maxTimestamp == entry.timestamp) {
+                startOffset = entryOffset + 1
+            } else {
+                try rebuildIndexes()
+                return try offset(forTimestamp: timestamp, limit: limit, decoder: decoder, trustIndex: true)
+            }
+        }
         guard var position = try position(of: startOffset, limit: limit) else { return nil }
         while let header = try header(at: position, limit: limit) {
             if header.maxTimestamp >= timestamp {
@@ -169,6 +204,81 @@ final class LogSegment: @unchecked Sendable {
             position += Int64(header.totalSize)
         }
         return nil
+    }
+
+    /// The largest batch timestamp, confirmed once against the batches from the time index's last
+    /// entry to the end (a damaged time index is rebuilt). Usually one header read.
+    func verifiedMaxTimestamp() throws -> Int64 {
+        if maxTimestampVerified { return maxTimestamp }
+        var position: Int64 = 0
+        var largest: Int64 = -1
+        var consistent = true
+        if let last = timeIndex.entries.last {
+            let entryOffset = baseOffset + Int64(last.relativeOffset)
+            if let found = try? self.position(of: entryOffset, limit: size, trustIndex: false),
+                let header = try? header(at: found, limit: size), header.lastOffset == entryOffset, header.maxTimestamp == last.timestamp
+            {
+                position = found
+            } else {
+                consistent = false
+            }
+        }
+        while consistent, position < size, let header = try? header(at: position, limit: size) {
+            largest = max(largest, header.maxTimestamp)
+            position += Int64(header.totalSize)
+        }
+        if !consistent || largest != maxTimestamp {
+            try rebuildIndexes()
+        }
+        maxTimestampVerified = true
+        return maxTimestamp
+    }
+
+    /// Rebuilds both indexes from the batch headers below `size`, without changing what the
+    /// segment holds. Throws `corruptLog` when a header there is unreadable.
+    func rebuildIndexes() throws {
+        offsetIndex.removeAll()
+        timeIndex.removeAll()
+        bytesSinceIndexEntry = 0
+        var position: Int64 = 0
+        var largest: Int64 = -1
+        while position < size {
+            guard let header = try? header(at: position, limit: size), (try? header.validateShape()) != nil,
+                position + Int64(header.totalSize) <= size
+            else {
+                throw LogError(.corruptLog, "\(logPath) has an unreadable batch header at position \(position) while rebuilding its index")
+            }
+            let relative = Int32(truncatingIfNeeded: header.lastOffset - baseOffset)
+            if bytesSinceIndexEntry >= indexIntervalBytes {
+                offsetIndex.append(relativeOffset: relative, position: Int32(truncatingIfNeeded: position))
+                bytesSinceIndexEntry = 0
+            }
+            bytesSinceIndexEntry += header.totalSize
+            if header.maxTimestamp > largest {
+                largest = header.maxTimestamp
+                timeIndex.append(timestamp: header.maxTimestamp, relativeOffset: relative)
+            }
+            position += Int64(header.totalSize)
+        }
+        maxTimestamp = largest
+        maxTimestampVerified = true
+        indexesDirty = true
+    }
+
+    /// Undoes appends: cuts the `.log` back to `size` bytes ending at `nextOffset` (a batch
+    /// boundary this segment reported earlier) and drops the index entries beyond it.
+    func rollBack(toSize size: Int64, nextOffset: Int64) throws {
+        try file.truncate(to: size)
+        // The cut must survive a power loss too: the roll that failed may have fsynced the bytes.
+        try file.sync()
+        self.size = size
+        self.nextOffset = nextOffset
+        offsetIndex.truncate(toPosition: Int32(truncatingIfNeeded: size))
+        timeIndex.truncate(toRelativeOffset: Int32(truncatingIfNeeded: nextOffset - baseOffset))
+        maxTimestamp = timeIndex.entries.last?.timestamp ?? -1
+        bytesSinceIndexEntry = indexIntervalBytes
+        if size == 0 { firstBatchTimestamp = -1 }
+        indexesDirty = true
     }
 
     // MARK: Recovery and indexes
@@ -195,6 +305,7 @@ final class LogSegment: @unchecked Sendable {
         nextOffset = baseOffset
         size = 0
         indexesDirty = true
+        maxTimestampVerified = true
         return try scan(from: 0, verifyCRC: verifyCRC, expectedFirstOffset: expectedFirstOffset, requireDenseOffsets: requireDenseOffsets)
     }
 
@@ -278,46 +389,56 @@ final class LogSegment: @unchecked Sendable {
     /// - Returns: false when the segment's bytes do not end on a batch boundary.
     func loadIndexes(expectedFirstOffset: Int64, requireDenseOffsets: Bool) throws -> ScanResult {
         let fileSize = try file.size()
-        if io.exists(indexPath), io.exists(timeIndexPath),
-            let offsets = OffsetIndex.decode(try readFile(indexPath), logSize: fileSize),
-            let times = TimeIndex.decode(try readFile(timeIndexPath)),
-            let last = offsets.entries.last
-        {
-            offsetIndex = offsets
-            timeIndex = times
-            maxTimestamp = times.entries.last?.timestamp ?? -1
-            // Walk from the last indexed batch to the end of the file; a batch there that should
-            // have been indexed means the index is stale, so rebuild it instead.
-            var position = Int64(last.position)
-            guard let lastHeader = try header(at: position, limit: fileSize),
-                lastHeader.lastOffset == baseOffset + Int64(last.relativeOffset),
-                let first = try header(at: 0, limit: fileSize)
-            else {
-                return try scan(verifyCRC: false, expectedFirstOffset: expectedFirstOffset, requireDenseOffsets: requireDenseOffsets)
-            }
-            firstBatchTimestamp = first.maxTimestamp
-            bytesSinceIndexEntry = 0
-            while position < fileSize {
-                guard let header = try? header(at: position, limit: fileSize), (try? header.validateShape()) != nil,
-                    position + Int64(header.totalSize) <= fileSize
-                else {
-                    return ScanResult(validBytes: position, stopReason: "unreadable batch header at position \(position)")
-                }
-                if position > Int64(last.position) && bytesSinceIndexEntry >= indexIntervalBytes {
-                    return try scan(verifyCRC: false, expectedFirstOffset: expectedFirstOffset, requireDenseOffsets: requireDenseOffsets)
-                }
-                if header.maxTimestamp > maxTimestamp {
-                    return try scan(verifyCRC: false, expectedFirstOffset: expectedFirstOffset, requireDenseOffsets: requireDenseOffsets)
-                }
-                bytesSinceIndexEntry += header.totalSize
-                nextOffset = header.nextOffset
-                position += Int64(header.totalSize)
-            }
-            size = position
-            indexesDirty = false
-            return ScanResult(validBytes: size, stopReason: nil)
+        let rescan = { try self.scan(verifyCRC: true, expectedFirstOffset: expectedFirstOffset, requireDenseOffsets: requireDenseOffsets) }
+        guard io.exists(indexPath), io.exists(timeIndexPath),
+            let offsets = (try? readFile(indexPath)).flatMap({ OffsetIndex.decode($0, logSize: fileSize) }),
+            let times = (try? readFile(timeIndexPath)).flatMap(TimeIndex.decode),
+            let last = offsets.entries.last,
+            let lastHeader = try? header(at: Int64(last.position), limit: fileSize),
+            lastHeader.lastOffset == baseOffset + Int64(last.relativeOffset),
+            let first = try? header(at: 0, limit: fileSize)
+        else {
+            // Missing, malformed or stale indexes: rebuild from the log, validating every batch.
+            return try rescan()
         }
-        return try scan(verifyCRC: false, expectedFirstOffset: expectedFirstOffset, requireDenseOffsets: requireDenseOffsets)
+        offsetIndex = offsets
+        timeIndex = times
+        maxTimestamp = times.entries.last?.timestamp ?? -1
+        firstBatchTimestamp = first.maxTimestamp
+        // Walk (and CRC-check) the batches from the last indexed one to the end of the file. One
+        // there that should have been indexed, or that raises the largest timestamp without a
+        // time-index entry, means the indexes are stale: rebuild them instead.
+        var position = Int64(last.position)
+        var expected = lastHeader.baseOffset
+        bytesSinceIndexEntry = 0
+        while position < fileSize {
+            guard let header = try? header(at: position, limit: fileSize), (try? header.validateShape()) != nil,
+                position + Int64(header.totalSize) <= fileSize
+            else {
+                return ScanResult(validBytes: position, stopReason: "unreadable batch header at position \(position)")
+            }
+            do {
+                let bytes = try read(at: position, count: header.totalSize)
+                try bytes.withUnsafeBytes { try header.validate(batch: $0) }
+            } catch {
+                return ScanResult(validBytes: position, stopReason: "\(error)", stoppedAtOffset: header.baseOffset)
+            }
+            guard requireDenseOffsets ? header.baseOffset == expected : header.baseOffset >= expected else {
+                return ScanResult(
+                    validBytes: position, stopReason: "batch at position \(position) has base offset \(header.baseOffset), expected \(expected)",
+                    stoppedAtOffset: header.baseOffset)
+            }
+            if position > Int64(last.position) && (bytesSinceIndexEntry >= indexIntervalBytes || header.maxTimestamp > maxTimestamp) {
+                return try rescan()
+            }
+            bytesSinceIndexEntry += header.totalSize
+            nextOffset = header.nextOffset
+            expected = header.nextOffset
+            position += Int64(header.totalSize)
+        }
+        size = position
+        indexesDirty = false
+        return ScanResult(validBytes: size, stopReason: nil)
     }
 
     private func readFile(_ path: String) throws -> [UInt8] {

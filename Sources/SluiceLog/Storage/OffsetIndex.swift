@@ -40,6 +40,17 @@ struct OffsetIndex {
         return low == 0 ? 0 : entries[low - 1].position
     }
 
+    /// The last entry whose relative offset is below `relativeOffset`.
+    func entry(below relativeOffset: Int32) -> Entry? {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if entries[mid].relativeOffset < relativeOffset { low = mid + 1 } else { high = mid }
+        }
+        return low == 0 ? nil : entries[low - 1]
+    }
+
     func encoded() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(entries.count * 8)

@@ -95,7 +95,8 @@ public final class Partition: Sendable {
         state = Mutex(
             State(
                 config: config, segments: segments, logStartOffset: segments.first?.baseOffset ?? 0, logEndOffset: end,
-                acknowledged: acknowledged, lastFlushMs: clock(), recoveryPoint: max(recoveryPoint ?? 0, last?.baseOffset ?? 0)))
+                acknowledged: acknowledged, lastFlushMs: clock(),
+                recoveryPoint: min(max(recoveryPoint ?? 0, last?.baseOffset ?? 0), end)))
         syncedEnd = Mutex(end)
         highWatermarkValue = Atomic(end)
         recoveryReport = report
@@ -131,7 +132,7 @@ public final class Partition: Sendable {
                 guard continuous else {
                     throw LogError(
                         .corruptLog,
-                        "segment \(segment.logPath) starts at offset \(base) but the previous segment ends at \(previous.nextOffset); offsets \(min(base, previous.nextOffset))..<\(max(base, previous.nextOffset)) are missing or overlap"
+                        "\(previous.logPath) ends at offset \(previous.nextOffset) but the next segment \(segment.logPath) starts at \(base): offsets \(min(base, previous.nextOffset))..<\(max(base, previous.nextOffset)) are missing or overlap (one of the two files is damaged)"
                     )
                 }
             }
@@ -144,10 +145,11 @@ public final class Partition: Sendable {
                 result = try segment.loadIndexes(expectedFirstOffset: base, requireDenseOffsets: dense)
             }
             if let reason = result.stopReason {
-                let stoppedAt = result.stoppedAtOffset ?? segment.nextOffset
                 if readOnly && isLast {
                     // A writer may be in the middle of appending: the valid prefix is what exists.
-                } else if mustScan && isLast && stoppedAt >= recoveryPoint {
+                } else if mustScan && isLast && segment.nextOffset >= recoveryPoint {
+                    // Everything below the recovery point is intact: the damage is in the tail
+                    // written after the last known fsync, which a crash may tear.
                     let fileSize = try segment.file.size()
                     try segment.truncate(to: result.validBytes)
                     report.append(
@@ -160,10 +162,17 @@ public final class Partition: Sendable {
                     )
                 }
             }
+            if mustScan {
+                // What recovery keeps may so far exist only in the page cache of the crashed
+                // process; make it durable before anyone reads it (or a later power loss could
+                // take back records that were served, and reuse their offsets).
+                try segment.file.sync()
+            }
             if !readOnly && !isLast && segment.indexesDirty { try segment.writeIndexes() }
             segment.openedAtMs = now
             segments.append(segment)
         }
+        if !readOnly && !cleanShutdown { try io.syncDirectory(directory) }
         if segments.isEmpty && !readOnly {
             let segment = try LogSegment.create(directory: directory, baseOffset: 0, io: io, indexIntervalBytes: config.indexIntervalBytes)
             segment.openedAtMs = now
@@ -240,6 +249,7 @@ public final class Partition: Sendable {
         let result: AppendResult = try state.withLock { s in
             if let failure = s.failure { throw failure }
             guard var segment = s.active else { throw LogError(.storage, "partition \(topic)-\(id) has no segment") }
+            let entry = (segments: s.segments.count, size: segment.size, next: segment.nextOffset, recoveryPoint: s.recoveryPoint)
             let base = s.logEndOffset
             var next = base
             var groupStart = 0
@@ -286,13 +296,24 @@ public final class Partition: Sendable {
                 }
                 try flushGroup(bytes.count)
             } catch {
-                // Nothing of this call is acknowledged. Batches already in an earlier group stay
-                // written but unacknowledged; keep the offsets honest by recording the real end.
-                s.logEndOffset = s.active?.nextOffset ?? s.logEndOffset
-                if !(error is LogError) {
-                    throw LogError(.storage, "append to \(topic)-\(id) failed: \(error)")
+                // All or nothing: undo every byte and segment this call added, so a failed append
+                // can be retried without duplicating anything.
+                do {
+                    var removedSegment = false
+                    while s.segments.count > entry.segments {
+                        try s.segments.removeLast().delete()
+                        removedSegment = true
+                    }
+                    try s.active?.rollBack(toSize: entry.size, nextOffset: entry.next)
+                    if removedSegment { try io.syncDirectory(directory) }
+                    s.recoveryPoint = entry.recoveryPoint
+                } catch {
+                    s.failure = s.failure ?? LogError(
+                        .storage,
+                        "partition \(topic)-\(id) could not undo a failed append (\(error)); it accepts no more writes until the log is reopened")
                 }
-                throw error
+                s.logEndOffset = base
+                throw Self.storageError(error, "append to \(topic)-\(id)")
             }
             s.logEndOffset = next
             s.unflushedMessages += Int64(records)
@@ -309,7 +330,18 @@ public final class Partition: Sendable {
 
     /// Seals the active segment and starts a new one at `offset`. Under the state lock.
     private func roll(_ s: inout State, at offset: Int64) throws -> LogSegment {
-        if let active = s.active { try active.seal() }
+        if let active = s.active {
+            do {
+                try active.seal()
+            } catch {
+                // Like any failed fsync: what it covered may never reach the disk.
+                let failure = LogError(
+                    .storage,
+                    "fsync of \(active.logPath) failed while rolling (\(error)); partition \(topic)-\(id) accepts no more writes until the log is reopened and recovered")
+                s.failure = s.failure ?? failure
+                throw failure
+            }
+        }
         let segment = try LogSegment.create(directory: directory, baseOffset: offset, io: io, indexIntervalBytes: s.config.indexIntervalBytes)
         segment.openedAtMs = clock()
         try io.syncDirectory(directory)
@@ -456,9 +488,17 @@ public final class Partition: Sendable {
     /// - Throws: `offsetOutOfRange` below the log start or above the high watermark;
     ///   `corruptLog` when a stored batch fails its CRC (it is never handed out).
     public func read(from offset: Int64, maxBytes: Int) throws -> FetchResult {
+        do {
+            return try readValidated(from: offset, maxBytes: maxBytes)
+        } catch {
+            throw Self.storageError(error, "reading \(topic)-\(id) at offset \(offset)")
+        }
+    }
+
+    private func readValidated(from offset: Int64, maxBytes: Int) throws -> FetchResult {
         var cursor = offset
         while true {
-            let plan: (segment: LogSegment, position: Int64, limit: Int64, hw: Int64, start: Int64)? = try state.withLock { s in
+            let plan: (segment: LogSegment, position: Int64, limit: Int64, hw: Int64, start: Int64, dense: Bool)? = try state.withLock { s in
                 let hw = s.acknowledged.offset
                 guard cursor >= s.logStartOffset, cursor <= hw else {
                     throw LogError(
@@ -474,26 +514,38 @@ public final class Partition: Sendable {
                 }
                 let index = max(low - 1, 0)
                 let segment = s.segments[index]
+                let dense = !s.config.isCompacted
                 let limit = segment.baseOffset == s.acknowledged.segmentBase ? s.acknowledged.position : segment.size
                 guard let position = try segment.position(of: cursor, limit: limit) else {
+                    guard !dense else {
+                        throw LogError(
+                            .corruptLog,
+                            "\(segment.logPath) should hold offset \(cursor) but its batches end before it; the segment is damaged")
+                    }
                     // Nothing at or after `cursor` in this segment (a compacted gap): try the next.
                     let next = index + 1 < s.segments.count ? s.segments[index + 1].baseOffset : hw
                     cursor = max(next, cursor + 1)
-                    return (segment, 0, -1, hw, s.logStartOffset)
+                    return (segment, 0, -1, hw, s.logStartOffset, dense)
                 }
-                return (segment, position, limit, hw, s.logStartOffset)
+                return (segment, position, limit, hw, s.logStartOffset, dense)
             }
             guard let plan else {
                 return FetchResult(records: [], highWatermark: highWatermark, logStartOffset: logStartOffset)
             }
             if plan.limit < 0 { continue }
             return FetchResult(
-                records: try readBatches(plan.segment, from: plan.position, limit: plan.limit, maxBytes: maxBytes),
+                records: try readBatches(
+                    plan.segment, from: plan.position, limit: plan.limit, maxBytes: maxBytes, offset: cursor, dense: plan.dense),
                 highWatermark: plan.hw, logStartOffset: plan.start)
         }
     }
 
-    private func readBatches(_ segment: LogSegment, from position: Int64, limit: Int64, maxBytes: Int) throws -> [UInt8] {
+    /// Reads whole batches and checks everything a reader relies on: CRC-32C (which covers
+    /// neither the base offset, the length nor the leader epoch), that the first batch holds
+    /// `offset`, that batches follow each other without gaps (dense topics), and epoch 0.
+    private func readBatches(
+        _ segment: LogSegment, from position: Int64, limit: Int64, maxBytes: Int, offset: Int64, dense: Bool
+    ) throws -> [UInt8] {
         var count = Int(min(Int64(max(maxBytes, RecordBatchHeader.size)), limit - position))
         var bytes = try segment.read(at: position, count: count)
         if let first = try? bytes.withUnsafeBytes({ try RecordBatchHeader(parsing: $0) }), first.totalSize > bytes.count,
@@ -504,7 +556,25 @@ public final class Partition: Sendable {
         }
         let whole: Int
         do {
-            whole = try bytes.withUnsafeBytes { raw in try RecordBatchDecoder.forEachBatch(in: raw) { _, _ in } }
+            var expected: Int64?
+            whole = try bytes.withUnsafeBytes { raw in
+                try RecordBatchDecoder.forEachBatch(in: raw) { header, _ in
+                    guard header.partitionLeaderEpoch == 0 else {
+                        throw LogError(.corruptMessage, "batch at offset \(header.baseOffset) has leader epoch \(header.partitionLeaderEpoch), not 0")
+                    }
+                    if let expected {
+                        guard dense ? header.baseOffset == expected : header.baseOffset >= expected else {
+                            throw LogError(.corruptMessage, "batch at offset \(header.baseOffset) follows one that ends at \(expected)")
+                        }
+                    } else {
+                        guard header.lastOffset >= offset, !dense || header.baseOffset <= offset else {
+                            throw LogError(
+                                .corruptMessage, "the batch found for offset \(offset) covers \(header.baseOffset)...\(header.lastOffset)")
+                        }
+                    }
+                    expected = header.nextOffset
+                }
+            }
         } catch {
             throw LogError(
                 .corruptLog,
@@ -546,7 +616,8 @@ public final class Partition: Sendable {
             guard s.config.deletesByRetention, s.failure == nil else { return [] }
             let config = s.config
             func expired(_ segment: LogSegment) -> Bool {
-                config.retentionMs >= 0 && segment.maxTimestamp >= 0 && now - segment.maxTimestamp > config.retentionMs
+                guard config.retentionMs >= 0, let largest = try? segment.verifiedMaxTimestamp() else { return false }
+                return largest >= 0 && now - largest > config.retentionMs
             }
             // An expired active segment is rolled first, as Kafka does, so it can go too.
             if let active = s.active, !active.isEmpty, expired(active), s.acknowledged.offset == s.logEndOffset {
@@ -580,8 +651,20 @@ public final class Partition: Sendable {
         guard !readOnly else { return }
         try state.withLock { s in
             if let failure = s.failure { throw failure }
-            try s.active?.seal()
+            do {
+                try s.active?.seal()
+            } catch {
+                let failure = LogError(.storage, "fsync of \(topic)-\(id) failed while closing: \(error)")
+                s.failure = failure
+                throw failure
+            }
         }
+    }
+
+    /// Gives an I/O failure Kafka's KAFKA_STORAGE_ERROR code and says what was being done.
+    static func storageError(_ error: any Error, _ doing: String) -> LogError {
+        if let error = error as? LogError { return error }
+        return LogError(.storage, "\(doing) failed: \(error)")
     }
 
     // MARK: Validation of incoming batches

@@ -70,8 +70,7 @@ extension StorageFile {
 
     /// Like `read(count:at:)`, reusing `buffer`'s storage (for scans that read many chunks).
     public func read(into buffer: inout [UInt8], count: Int, at offset: Int64) throws {
-        buffer.removeAll(keepingCapacity: true)
-        buffer.append(contentsOf: repeatElement(0, count: count))
+        if buffer.count > count { buffer.removeLast(buffer.count - count) } else { buffer.appendZeros(count - buffer.count) }
         var filled = 0
         try buffer.withUnsafeMutableBytes { raw in
             while filled < count {

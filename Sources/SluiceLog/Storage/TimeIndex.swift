@@ -34,6 +34,17 @@ struct TimeIndex {
         return low == 0 ? 0 : entries[low - 1].relativeOffset + 1
     }
 
+    /// The last entry whose timestamp is below `timestamp`.
+    func entry(below timestamp: Int64) -> Entry? {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if entries[mid].timestamp < timestamp { low = mid + 1 } else { high = mid }
+        }
+        return low == 0 ? nil : entries[low - 1]
+    }
+
     func encoded() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(entries.count * 12)
