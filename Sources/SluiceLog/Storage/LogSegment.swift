@@ -102,8 +102,16 @@ final class LogSegment: @unchecked Sendable {
     }
 
     private func noteBatch(_ header: RecordBatchHeader, at position: Int64) {
-        let relative = Int32(truncatingIfNeeded: header.lastOffset - baseOffset)
         if position == 0 { firstBatchTimestamp = header.maxTimestamp }
+        addToIndexes(header, at: position)
+        nextOffset = header.nextOffset
+        indexesDirty = true
+    }
+
+    /// The one rule for index entries: an offset entry when `index.interval.bytes` have passed
+    /// since the last one, a time entry whenever the largest timestamp grows.
+    private func addToIndexes(_ header: RecordBatchHeader, at position: Int64) {
+        let relative = Int32(truncatingIfNeeded: header.lastOffset - baseOffset)
         if bytesSinceIndexEntry >= indexIntervalBytes {
             offsetIndex.append(relativeOffset: relative, position: Int32(truncatingIfNeeded: position))
             bytesSinceIndexEntry = 0
@@ -113,8 +121,6 @@ final class LogSegment: @unchecked Sendable {
             maxTimestamp = header.maxTimestamp
             timeIndex.append(timestamp: header.maxTimestamp, relativeOffset: relative)
         }
-        nextOffset = header.nextOffset
-        indexesDirty = true
     }
 
     /// Whether a batch of `count` more bytes ending at `lastOffset` must go to a new segment.
@@ -240,27 +246,17 @@ final class LogSegment: @unchecked Sendable {
         offsetIndex.removeAll()
         timeIndex.removeAll()
         bytesSinceIndexEntry = 0
+        maxTimestamp = -1
         var position: Int64 = 0
-        var largest: Int64 = -1
         while position < size {
             guard let header = try? header(at: position, limit: size), (try? header.validateShape()) != nil,
                 position + Int64(header.totalSize) <= size
             else {
                 throw LogError(.corruptLog, "\(logPath) has an unreadable batch header at position \(position) while rebuilding its index")
             }
-            let relative = Int32(truncatingIfNeeded: header.lastOffset - baseOffset)
-            if bytesSinceIndexEntry >= indexIntervalBytes {
-                offsetIndex.append(relativeOffset: relative, position: Int32(truncatingIfNeeded: position))
-                bytesSinceIndexEntry = 0
-            }
-            bytesSinceIndexEntry += header.totalSize
-            if header.maxTimestamp > largest {
-                largest = header.maxTimestamp
-                timeIndex.append(timestamp: header.maxTimestamp, relativeOffset: relative)
-            }
+            addToIndexes(header, at: position)
             position += Int64(header.totalSize)
         }
-        maxTimestamp = largest
         maxTimestampVerified = true
         indexesDirty = true
     }
