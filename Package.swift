@@ -48,9 +48,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Shared by the tests and their child processes: seeded randomness, crash-record format.
+        .target(
+            name: "SluiceTestSupport",
+            dependencies: ["SluiceLog"],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
+
+        // Child processes for the crash tests (`SluiceTestWorker log-append ...`); not a product.
+        .executableTarget(
+            name: "SluiceTestWorker",
+            dependencies: ["SluiceLog", "SluiceTestSupport"],
+            path: "Tests/Workers/SluiceTestWorker",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(
             name: "SluiceLogTests",
-            dependencies: ["SluiceLog"],
+            dependencies: ["SluiceLog", "SluiceTestSupport"],
+            exclude: ["Interop/verify_segments.py"],
             swiftSettings: swiftSettings
         ),
     ]

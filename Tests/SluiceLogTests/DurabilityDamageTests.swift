@@ -1,3 +1,4 @@
+import SluiceTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -25,9 +26,9 @@ struct DiskImage {
     /// then stops the process: cleanly (`close`) or not (a crash after the last acknowledgement).
     static func build(
         seed: UInt64, topic: String = "t", partitions: Int, configs: [String: String], appends: Int, recordsPerBatch: ClosedRange<Int>,
-        clean: Bool, timestamps: (inout FaultRandom, Int) -> Int64 = { _, i in 1_700_000_000_000 + Int64(i) }
+        clean: Bool, timestamps: (inout SplitMix64, Int) -> Int64 = { _, i in 1_700_000_000_000 + Int64(i) }
     ) throws -> DiskImage {
-        var rng = FaultRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let storage = FaultyStorage()
         let clock = FaultClock()
         let log = try FaultTests.openLog(storage, clock: clock)
@@ -73,7 +74,7 @@ extension DurabilityTests {
         for shape in 0..<shapes {
             let seed = 6_000_000 + UInt64(shape)
             if let replay = FaultTests.replaySeed, replay != seed { continue }
-            var rng = FaultRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let compression = shape % 2 == 0 ? "uncompressed" : "zstd"
             let restartInside = shape % 4 >= 2
             let big = FaultTests.full && shape >= 4
@@ -149,7 +150,7 @@ extension DurabilityTests {
         for n in 0..<images {
             let seed = 7_000_000 + UInt64(n)
             if let replay = FaultTests.replaySeed, replay != seed { continue }
-            var rng = FaultRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let restartInside = n % 2 == 1
             var image = try DiskImage.build(
                 seed: seed, partitions: 1, configs: ["segment.bytes": "1500", "compression.type": n % 4 < 2 ? "uncompressed" : "zstd"],
@@ -229,7 +230,7 @@ extension DurabilityTests {
             let flipSeed = seed + UInt64(n)
             if let replay = FaultTests.replaySeed, replay != flipSeed { continue }
             runs += 1
-            var rng = FaultRandom(seed: flipSeed)
+            var rng = SplitMix64(seed: flipSeed)
             let path = rng.pick(sealed)
             var bytes = try #require(image.storage.contents(of: path))
             let bits = n % 10 == 9 ? rng.int(2...8) : 1
@@ -365,7 +366,7 @@ extension DurabilityTests {
             let caseSeed = seed + UInt64(n)
             if let replay = FaultTests.replaySeed, replay != caseSeed { continue }
             runs += 1
-            var rng = FaultRandom(seed: caseSeed)
+            var rng = SplitMix64(seed: caseSeed)
             let disk = image.storage.clone()
             var damage: [String] = []
             for _ in 0..<rng.int(1...3) {

@@ -1,3 +1,4 @@
+import SluiceTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -122,7 +123,7 @@ extension DurabilityTests {
         let seeds = FaultTests.seeds(base: 12_000_000, count: FaultTests.size(ci: 240, full: 5_000), shard: shard, of: 2)
         let failures = FaultFailures("D12 shard \(shard)")
         for seed in seeds {
-            var rng = FaultRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             var settings = CrashWorkload.Settings()
             settings.durability = rng.pick(["strict", "strict", "interval", "none"])
             settings.flushMs = Int64(rng.int(2...10))
@@ -172,7 +173,7 @@ extension DurabilityTests {
     func d12FailedFsyncDuringRoll() throws {
         let storage = FaultyStorage()
         let clock = FaultClock()
-        var rng = FaultRandom(seed: 12_500_000)
+        var rng = SplitMix64(seed: 12_500_000)
         let log = try FaultTests.openLog(storage, clock: clock)
         try log.createTopic("s", partitions: 1, configs: ["segment.bytes": "1024", "compression.type": "uncompressed"])
         let partition = try log.partition("s", 0)
@@ -298,7 +299,7 @@ extension DurabilityTests {
                         _ = try workload.run(script: Self.d13Script)
                         notes.append("crashed \(workload.storage.crashedAt ?? "nowhere (the script ended first)")")
                         workload.abandon()
-                        var rng = FaultRandom(seed: runSeed)
+                        var rng = SplitMix64(seed: runSeed)
                         notes.append("power loss: " + workload.storage.powerLoss(seed: rng.next(), directory: fate))
                         _ = try workload.verifyRecovery(CrashWorkload.Expectations())
                         workload.abandon()
@@ -325,7 +326,7 @@ extension DurabilityTests {
         for (label, damage) in tails {
             let storage = FaultyStorage()
             let clock = FaultClock()
-            var rng = FaultRandom(seed: 13_500_000)
+            var rng = SplitMix64(seed: 13_500_000)
             let configs = ["segment.bytes": "1024", "compression.type": "uncompressed"]
             let log = try FaultTests.openLog(storage, clock: clock)
             try log.createTopic("t", partitions: 1, configs: configs)

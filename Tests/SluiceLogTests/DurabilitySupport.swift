@@ -1,3 +1,4 @@
+import SluiceTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -31,7 +32,7 @@ enum FaultTests {
     }
 
     /// A record whose value names where it was sent, so a misplaced record is recognisable.
-    static func record(_ rng: inout FaultRandom, tag: String, index: Int, timestamp: Int64) -> Record {
+    static func record(_ rng: inout SplitMix64, tag: String, index: Int, timestamp: Int64) -> Record {
         var value = Array("\(tag)#\(index)|".utf8)
         switch rng.int(0...3) {
         case 0: break
@@ -323,7 +324,7 @@ final class CrashWorkload {
 
     let storage: FaultyStorage
     let clock = FaultClock()
-    var rng: FaultRandom
+    var rng: SplitMix64
     var settings: Settings
     private(set) var log: LogManager?
     var topics: [String: ModelTopic] = [:]
@@ -338,7 +339,7 @@ final class CrashWorkload {
     init(seed: UInt64, settings: Settings, storage: FaultyStorage = FaultyStorage()) {
         self.storage = storage
         self.settings = settings
-        rng = FaultRandom(seed: seed)
+        rng = SplitMix64(seed: seed)
     }
 
     deinit { log?.abandonForTesting() }

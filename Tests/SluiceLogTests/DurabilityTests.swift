@@ -1,3 +1,4 @@
+import SluiceTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -122,7 +123,7 @@ struct DurabilityTests {
         let seeds = FaultTests.seeds(base: 4_000_000, count: FaultTests.size(ci: 200, full: 10_000), shard: shard, of: 2)
         let failures = FaultFailures("D4 shard \(shard)")
         for seed in seeds {
-            var rng = FaultRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             var settings = CrashWorkload.Settings()
             settings.durability = "interval"
             settings.topicOperations = false

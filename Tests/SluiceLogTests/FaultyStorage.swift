@@ -1,3 +1,4 @@
+import SluiceTestSupport
 import Foundation
 import Synchronization
 
@@ -9,25 +10,6 @@ import Darwin
 
 @testable import SluiceLog
 
-/// SplitMix64: a tiny seeded generator, so that every fault decision replays from its seed.
-struct FaultRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
-    mutating func chance(_ probability: Double) -> Bool { Double.random(in: 0..<1, using: &self) < probability }
-    mutating func pick<T>(_ choices: [T]) -> T { choices[Int.random(in: 0..<choices.count, using: &self)] }
-    mutating func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) } }
-}
 
 /// An in-memory `StorageIO` that models what a power loss can leave behind, in the manner of
 /// SQLite's crash VFS (`test6.c`) and TigerBeetle's simulated storage.
@@ -284,7 +266,7 @@ final class FaultyStorage: StorageIO {
     /// - Returns: a description of the choices, for failure messages.
     @discardableResult
     func powerLoss(seed: UInt64, file: FileFate? = nil, directory: DirectoryFate? = nil) -> String {
-        var rng = FaultRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let fileFate = file ?? rng.pick([.dropUnsynced, .tornWrite, .garbageTail, .reorderWrites, .mixed, .dropUnsynced, .tornWrite])
         let directoryFate = directory ?? rng.pick([.dropUnsynced, .orderedPrefix, .keepAll])
         return state.withLock { model in
@@ -342,7 +324,7 @@ final class FaultyStorage: StorageIO {
         }
     }
 
-    private static func survivor(of file: FileNode, fate: FileFate, rng: inout FaultRandom) -> [UInt8] {
+    private static func survivor(of file: FileNode, fate: FileFate, rng: inout SplitMix64) -> [UInt8] {
         var out = file.durable
         let ops = file.pending
         switch fate {

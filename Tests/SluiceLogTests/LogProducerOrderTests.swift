@@ -6,13 +6,14 @@ import Testing
 /// Records one thread sends to one partition must be stored in send order (Kafka keeps
 /// per-partition order for a producer; the README's tour and `LogProducerTests` rely on it).
 ///
-/// `LogProducer` seals a batch under its lock (`takeBatch`) but compresses and queues it after
-/// unlocking (`encodeAndQueue`), on whichever thread sealed it: the writer thread (linger expiry)
-/// or the sender (`send` filling a batch, `flush`). Two batches of one partition sealed by
-/// different threads can therefore be queued, and written, in the opposite order. The kill -9
-/// crash loop found this (`LogCrashLoopTests`); this test reproduces it in-process by keeping
+/// Regression test. `LogProducer` used to seal a batch under its lock but compress and queue it
+/// after unlocking, on whichever thread sealed it: the writer thread (linger expiry) or the
+/// sender (`send` filling a batch, `flush`). Two batches of one partition sealed by different
+/// threads could then be queued, and written, in the opposite order. The kill -9 crash loop
+/// found this (`LogCrashLoopTests`); this test reproduced it in every standalone run by keeping
 /// both sealers busy: linger 0 (the writer seals whatever is open on every turn) and 512-byte
-/// batches (`send` seals one every few dozen records).
+/// batches (`send` seals one every few dozen records). The race needs the two threads to run in
+/// parallel, so on a loaded machine (the whole suite on two cores) it may not show.
 @Suite("Producer: per-partition send order")
 struct LogProducerOrderTests {
     @Test func oneSendersRecordsStayInSendOrder() throws {

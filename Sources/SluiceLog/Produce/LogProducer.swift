@@ -208,6 +208,8 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
                 builder: freeBuilders.popLast() ?? RecordBatchBuilder(capacity: configuration.batchSize + configuration.batchSize / 8),
                 createdNanos: monotonicNanos())
             openBatches += 1
+            // The writer sleeps long when nothing is open; wake it so linger.ms is kept.
+            if openBatches == 1 { condition.broadcast() }
         }
         let full = topicTable[t].append(
             to: p, key: key, value: value, headers: headers, timestamp: timestamp, sendTime: configuration.recordSendTimes ? sendTime : nil)

@@ -1,3 +1,4 @@
+import SluiceTestSupport
 import Foundation
 import Testing
 
@@ -290,7 +291,7 @@ struct BadInputTests {
         defer { withExtendedLifetime(fixture) {} }
         try fixture.log.createTopic("z", partitions: 1, configs: ["max.message.bytes": "1024", "compression.type": "zstd"])
         let partition = try fixture.log.partition("z", 0)
-        var random = SeededBytes(seed: 7)
+        var random = SplitMix64(seed: 7)
         expectUnchanged(fixture.path, "append of 4000 incompressible bytes") {
             expectLogError(.messageTooLarge, code: 10) { try partition.append(records: [Record(value: random.bytes(4_000), timestamp: 1)]) }
         }

@@ -1,3 +1,4 @@
+import SluiceTestSupport
 import Foundation
 import Testing
 
@@ -49,7 +50,7 @@ struct KafkaPythonInteropTests {
         let log = try LogManager(directory: dir.path, clock: { Self.appendTime }, options: noBackground)
         try log.createTopic("interop", partitions: Self.partitions, configs: variant.configs)
         var expected = [[Expected]](repeating: [], count: Self.partitions)
-        var random = SeededBytes(seed: 0x5EED_0000 &+ UInt64(variant.name.utf8.count))
+        var random = SplitMix64(seed: 0x5EED_0000 &+ UInt64(variant.name.utf8.count))
 
         // 1. Direct appends: one batch per call, with every edge the format has.
         for p in 0..<Self.partitions {
@@ -144,7 +145,7 @@ struct KafkaPythonInteropTests {
     @Test func sluiceStoresBatchesKafkaPythonBuilt() throws {
         try KafkaPython.require()
         let dir = TemporaryDirectory("sluice-interop")
-        var random = SeededBytes(seed: 42)
+        var random = SplitMix64(seed: 42)
         let specs: [(codec: String, records: [Record])] = [
             ("zstd", Self.clickRecords(random: &random)),
             ("none", Self.binaryRecords(random: &random)),
@@ -263,7 +264,7 @@ struct KafkaPythonInteropTests {
     }
 
     /// One batch with every corner of the record format.
-    static func edgeCases(partition p: Int, random: inout SeededBytes) -> [Record] {
+    static func edgeCases(partition p: Int, random: inout SplitMix64) -> [Record] {
         let t: Int64 = 1_700_000_000_000 + Int64(p) * 1_000
         let allBytes = (0...255).map { UInt8($0) }
         return [
@@ -305,7 +306,7 @@ struct KafkaPythonInteropTests {
     }
 
     /// JSON-like values (compressible), a null key, a null value, an empty value, null headers.
-    static func clickRecords(random: inout SeededBytes) -> [Record] {
+    static func clickRecords(random: inout SplitMix64) -> [Record] {
         var out: [Record] = []
         for i in 0..<50 {
             let key: [UInt8]? = i == 7 ? nil : Array("user-\(i % 9)".utf8)
@@ -321,7 +322,7 @@ struct KafkaPythonInteropTests {
     }
 
     /// Random bytes, empty keys, decreasing timestamps.
-    static func binaryRecords(random: inout SeededBytes) -> [Record] {
+    static func binaryRecords(random: inout SplitMix64) -> [Record] {
         var out: [Record] = []
         for i in 0..<20 {
             let timestamp: Int64 = 1_600_000_000_000 - Int64(i)

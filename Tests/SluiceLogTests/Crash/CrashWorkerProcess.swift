@@ -1,0 +1,218 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `SluiceTestWorker` executable (target in Tests/Workers) that crash tests run as a child.
+enum CrashTestWorker {
+    static let name = "SluiceTestWorker"
+
+    /// `$SLUICE_TEST_WORKER`, or `SluiceTestWorker` in the build products directory the test
+    /// bundle runs from: `.build/debug`, `.build/<triple>/debug`, or `<--scratch-path>/debug`
+    /// (found from `CommandLine.arguments[0]` / `Bundle.main`, walking up out of an `.xctest`
+    /// bundle on macOS).
+    static let located: Result<String, CrashWorkerError> = {
+        let fm = FileManager.default
+        if let explicit = ProcessInfo.processInfo.environment["SLUICE_TEST_WORKER"], !explicit.isEmpty {
+            return fm.isExecutableFile(atPath: explicit)
+                ? .success(explicit) : .failure(CrashWorkerError("SLUICE_TEST_WORKER=\(explicit) is not an executable file"))
+        }
+        var starts: [URL] = []
+        if let first = CommandLine.arguments.first, !first.isEmpty {
+            starts.append(URL(fileURLWithPath: first, relativeTo: URL(fileURLWithPath: fm.currentDirectoryPath)))
+        }
+        if let executable = Bundle.main.executableURL { starts.append(executable) }
+        starts.append(Bundle.main.bundleURL.appendingPathComponent("placeholder"))
+        starts += Bundle.allBundles.map { $0.bundleURL.appendingPathComponent("placeholder") }
+        var looked: [String] = []
+        for start in starts {
+            var directory = start.standardizedFileURL.resolvingSymlinksInPath().deletingLastPathComponent()
+            for _ in 0..<5 {
+                let candidate = directory.appendingPathComponent(name).path
+                var isDirectory: ObjCBool = false
+                if fm.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
+                    fm.isExecutableFile(atPath: candidate)
+                {
+                    return .success(candidate)
+                }
+                looked.append(directory.path)
+                if directory.path == "/" { break }
+                directory = directory.deletingLastPathComponent()
+            }
+        }
+        var seen = Set<String>()
+        let places = looked.filter { seen.insert($0).inserted }.joined(separator: ", ")
+        return .failure(
+            CrashWorkerError(
+                "no \(name) executable next to the test bundle (looked in \(places)); `swift build --build-tests` builds it, or set SLUICE_TEST_WORKER"
+            ))
+    }()
+
+    static func path(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        switch located {
+        case .success(let path): return path
+        case .failure(let error):
+            Issue.record("\(error)", sourceLocation: sourceLocation)
+            throw error
+        }
+    }
+}
+
+struct CrashWorkerError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A worker child started with `posix_spawn`: stdout is a pipe the parent reads line by line
+/// while the child runs (so the child never blocks on a full pipe), stderr goes to a file, stdin
+/// is /dev/null. Meant to be killed: `kill(SIGKILL)`, then `wait()`, then `drain()` collects
+/// every line the child wrote before it died.
+///
+/// Single-threaded use only (one test drives it).
+final class CrashWorkerProcess {
+    enum Termination: Equatable, CustomStringConvertible {
+        case exited(Int32)
+        case signaled(Int32)
+
+        var description: String {
+            switch self {
+            case .exited(let code): "exited with status \(code)"
+            case .signaled(let signal): "killed by signal \(signal)"
+            }
+        }
+    }
+
+    let pid: pid_t
+    let standardErrorPath: String
+    private let output: Int32
+    private var pending: [UInt8] = []
+    private var endOfOutput = false
+    /// Complete lines read so far, without their newline.
+    private(set) var lines: [String] = []
+    private(set) var termination: Termination?
+
+    /// Starts `executable` with `arguments` and the test process's environment.
+    init(executable: String, arguments: [String], standardErrorPath: String) throws {
+        // Close-on-exec, so other children cannot hold the pipe open. (Another test's child
+        // spawned between pipe() and fcntl() could still inherit it; that only delays seeing an
+        // early exit until the kill deadline, since nothing here waits for end of file.)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw CrashWorkerError("pipe: \(String(cString: strerror(errno)))") }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        #if os(Linux)
+        var actions = posix_spawn_file_actions_t()
+        #else
+        var actions: posix_spawn_file_actions_t?
+        #endif
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, standardErrorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] =
+            ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var child = pid_t()
+        let status = posix_spawn(&child, executable, &actions, nil, argv, envp)
+        close(fds[1])
+        guard status == 0 else {
+            close(fds[0])
+            throw CrashWorkerError("cannot start \(executable): \(String(cString: strerror(status)))")
+        }
+        pid = child
+        output = fds[0]
+        self.standardErrorPath = standardErrorPath
+    }
+
+    deinit {
+        if termination == nil {
+            _ = systemKill(pid, SIGKILL)
+            _ = wait()
+        }
+        close(output)
+    }
+
+    /// Reads output until `deadline` (`DispatchTime.now().uptimeNanoseconds` scale) or until the
+    /// child closes its stdout (it exited).
+    /// - Returns: false when the child's output ended before the deadline.
+    @discardableResult
+    func readLines(until deadline: UInt64) -> Bool {
+        while !endOfOutput {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { return true }
+            var poller = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            let waitMs = Int32(min((deadline - now + 999_999) / 1_000_000, 1000))
+            let ready = poll(&poller, 1, waitMs)
+            if ready < 0 && errno != EINTR { break }
+            if ready > 0 { readAvailable() }
+        }
+        return false
+    }
+
+    /// Sends `signal` to the child (SIGKILL unless told otherwise).
+    func kill(_ signal: Int32 = SIGKILL) {
+        _ = systemKill(pid, signal)
+    }
+
+    /// Reaps the child (blocking until it is gone).
+    @discardableResult
+    func wait() -> Termination {
+        if let termination { return termination }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let signal = status & 0x7f
+        let result: Termination = signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+        termination = result
+        return result
+    }
+
+    /// After `wait()`: reads everything the dead child left in the pipe. A last line without its
+    /// newline (impossible with one write(2) per line, which a kill cannot cut) is returned.
+    func drain() -> String? {
+        precondition(termination != nil, "drain() reads what a finished child wrote; wait() first")
+        let flags = fcntl(output, F_GETFL)
+        _ = fcntl(output, F_SETFL, flags | O_NONBLOCK)
+        while !endOfOutput {
+            if !readAvailable() { break }
+        }
+        return pending.isEmpty ? nil : String(decoding: pending, as: UTF8.self)
+    }
+
+    /// What the child wrote to stderr (the file), for failure reports.
+    var standardError: String {
+        (try? String(contentsOfFile: standardErrorPath, encoding: .utf8)) ?? ""
+    }
+
+    /// One read(2). - Returns: whether it read anything.
+    @discardableResult
+    private func readAvailable() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var count = 0
+        repeat {
+            count = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+        } while count < 0 && errno == EINTR
+        if count == 0 {
+            endOfOutput = true
+            return false
+        }
+        guard count > 0 else { return false }  // EAGAIN: nothing more for now
+        pending.append(contentsOf: buffer[0..<count])
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            lines.append(String(decoding: pending[..<newline], as: UTF8.self))
+            pending.removeSubrange(...newline)
+        }
+        return true
+    }
+}
+
+private func systemKill(_ pid: pid_t, _ signal: Int32) -> Int32 { kill(pid, signal) }
