@@ -98,6 +98,32 @@ struct LogManagerTests {
     }
 }
 
+extension LogManagerTests {
+    @Test func retentionByTimeDeletesOnlyExpiredSegmentsAndRollsAnExpiredActiveOne() throws {
+        let dir = TemporaryDirectory()
+        let now = Mutex<Int64>(1_700_000_000_000)
+        let log = try LogManager(directory: dir.path, clock: { now.withLock { $0 } }, options: noBackground)
+        try log.createTopic("t", partitions: 1, configs: ["segment.bytes": "2048", "retention.ms": "60000", "compression.type": "uncompressed"])
+        let p = try log.partition("t", 0)
+        // Old records (timestamps 1 h ago), then fresh ones.
+        for i in 0..<40 { _ = try p.append(records: records(2, from: i * 2, timestamp: 1_700_000_000_000 - 3_600_000)) }
+        let oldEnd = p.logEndOffset
+        for i in 0..<40 { _ = try p.append(records: records(2, from: 80 + i * 2, timestamp: 1_700_000_000_000)) }
+        #expect(try log.enforceRetention() > 0)
+        // Every old segment went; nothing newer than retention.ms did.
+        #expect(p.logStartOffset <= oldEnd)
+        #expect(try readAll(p).allSatisfy { $0.offset >= p.logStartOffset })
+        #expect(try readAll(p).filter { $0.record.timestamp == 1_700_000_000_000 + $0.offset }.count == 80)
+        // Two minutes later everything is expired: the active segment is rolled and deleted too.
+        now.withLock { $0 += 120_000 + 3_600_000 }
+        _ = try log.enforceRetention()
+        #expect(p.logStartOffset == p.logEndOffset)
+        #expect(p.statistics.segmentCount == 1)
+        #expect(try p.append(records: records(1, from: 160)).baseOffset == p.logEndOffset - 1)
+        try log.close()
+    }
+}
+
 let noBackground: LogManager.Options = {
     var options = LogManager.Options()
     options.backgroundTasks = false
