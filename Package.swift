@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SluiceLog", targets: ["SluiceLog"]),
+        .library(name: "SluiceGroups", targets: ["SluiceGroups"]),
         .executable(name: "sluice", targets: ["SluiceCLI"]),
     ],
     dependencies: [
@@ -35,6 +36,13 @@ let package = Package(
         .target(
             name: "SluiceLog",
             dependencies: ["CZstd", "CCRC32C"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Consumer groups: coordinator, assignors, committed offsets in `__consumer_offsets`.
+        .target(
+            name: "SluiceGroups",
+            dependencies: ["SluiceLog"],
             swiftSettings: swiftSettings
         ),
 
@@ -68,6 +76,11 @@ let package = Package(
             name: "SluiceLogTests",
             dependencies: ["SluiceLog", "SluiceTestSupport"],
             exclude: ["Interop/verify_segments.py"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceGroupsTests",
+            dependencies: ["SluiceGroups", "SluiceLog"],
             swiftSettings: swiftSettings
         ),
     ]
