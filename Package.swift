@@ -80,7 +80,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceGroupsTests",
-            dependencies: ["SluiceGroups", "SluiceLog"],
+            dependencies: ["SluiceGroups", "SluiceLog", "SluiceTestSupport"],
+            exclude: ["Interop/kafka_python_groups.py"],
             swiftSettings: swiftSettings
         ),
     ]

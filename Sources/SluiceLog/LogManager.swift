@@ -353,6 +353,20 @@ public final class LogManager: Sendable {
         try allPartitions().reduce(0) { $0 + (try $1.enforceRetention()) }
     }
 
+    /// Compacts every partition of every compacted topic (`cleanup.policy=compact`).
+    @discardableResult
+    public func compact() throws -> CompactionSummary {
+        var total = CompactionSummary()
+        for partition in allPartitions() {
+            let one = try partition.compact()
+            total.segmentsCleaned += one.segmentsCleaned
+            total.recordsRemoved += one.recordsRemoved
+            total.bytesBefore += one.bytesBefore
+            total.bytesAfter += one.bytesAfter
+        }
+        return total
+    }
+
     func flushDuePartitions() {
         for partition in allPartitions() { try? partition.flushIfDue() }
     }
@@ -461,6 +475,7 @@ final class BackgroundWorker: Sendable {
                 if now - lastRetention >= self.retentionCheckIntervalMs {
                     lastRetention = now
                     _ = try? log.enforceRetention()
+                    _ = try? log.compact()
                 }
                 self.stopped.lock()
                 if !self.state.withLock({ $0.stop }) { _ = self.stopped.wait(until: Date(timeIntervalSinceNow: 0.05)) }

@@ -100,10 +100,6 @@ public enum OffsetsTopic {
         return positive % partitionCount
     }
 
-    /// Java's `String.hashCode`: `s[0]*31^(n-1) + … + s[n-1]` over UTF-16 code units, wrapping.
-    public static func javaHashCode(_ text: String) -> Int32 {
-        var hash: Int32 = 0
-        for unit in text.utf16 { hash = hash &* 31 &+ Int32(unit) }
-        return hash
-    }
+    /// Java's `String.hashCode`, which decides the placement.
+    public static func javaHashCode(_ text: String) -> Int32 { JavaOrder.hashCode(text) }
 }

@@ -5,6 +5,9 @@
 /// the log assigns the base offset when it appends the batch.
 public struct RecordBatchBuilder: Sendable {
     public private(set) var recordCount: Int32 = 0
+    /// Offset delta of the last record; a compacted batch keeps its original value even when
+    /// records were removed (Kafka's rule, so offsets never change).
+    public var lastOffsetDelta: Int32 = 0
     public private(set) var baseTimestamp: Int64 = -1
     public private(set) var maxTimestamp: Int64 = -1
     /// Encoded records, uncompressed.
@@ -32,7 +35,8 @@ public struct RecordBatchBuilder: Sendable {
         key: UnsafeRawBufferPointer?,
         value: UnsafeRawBufferPointer?,
         headers: [RecordHeader] = [],
-        timestamp: Int64
+        timestamp: Int64,
+        offsetDelta explicitDelta: Int32? = nil
     ) {
         if recordCount == 0 {
             baseTimestamp = timestamp
@@ -41,7 +45,8 @@ public struct RecordBatchBuilder: Sendable {
             maxTimestamp = timestamp
         }
         let timestampDelta = timestamp &- baseTimestamp
-        let offsetDelta = Int64(recordCount)
+        let offsetDelta = Int64(explicitDelta ?? recordCount)
+        lastOffsetDelta = max(lastOffsetDelta, Int32(offsetDelta))
         var headersSize = Varint.size(of: Int64(headers.count))
         for header in headers {
             let keyCount = header.key.utf8.count
@@ -91,6 +96,7 @@ public struct RecordBatchBuilder: Sendable {
     /// Empties the builder, keeping its buffer for the next batch.
     public mutating func reset() {
         recordCount = 0
+        lastOffsetDelta = 0
         baseTimestamp = -1
         maxTimestamp = -1
         recordBytes.removeAll(keepingCapacity: true)

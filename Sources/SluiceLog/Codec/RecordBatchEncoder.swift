@@ -51,7 +51,7 @@ public final class RecordBatchEncoder {
             batch.write(partitionLeaderEpoch, at: 12)
             batch[16] = 2
             batch.write(codec.rawValue, at: 21)
-            batch.write(max(builder.recordCount - 1, 0), at: 23)
+            batch.write(builder.lastOffsetDelta, at: 23)
             batch.write(builder.baseTimestamp, at: 27)
             batch.write(builder.maxTimestamp, at: 35)
             batch.write(Int64(-1), at: 43)

@@ -61,7 +61,7 @@ public final class Partition: Sendable {
         var active: LogSegment? { segments.last }
     }
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
     /// The fsynced end; the lock is held across each fsync, which is what groups commits.
     private let syncedEnd: Mutex<Int64>
     /// Serialises codec conversion (rare: only producers whose codec differs from the topic's).
@@ -107,6 +107,18 @@ public final class Partition: Sendable {
         now: Int64, report: inout [String]
     ) throws -> [LogSegment] {
         if !readOnly { try io.createDirectory(directory) }
+        if !readOnly && io.isDirectory(directory) {
+            // Compaction leftovers: an unfinished copy goes; a committed swap is completed.
+            for name in try io.contentsOfDirectory(directory) {
+                if name.hasSuffix(".log.cleaned") {
+                    try io.removeFile(directory + "/" + name)
+                    report.append("removed unfinished compaction copy \(directory)/\(name)")
+                } else if name.hasSuffix(".log.swap"), let base = LogSegment.baseOffset(ofLogFile: String(name.dropLast(5))) {
+                    _ = try completeSwap(directory: directory, baseOffset: base, io: io, indexIntervalBytes: config.indexIntervalBytes)
+                    report.append("completed an interrupted compaction of \(directory)/\(name)")
+                }
+            }
+        }
         let names = io.isDirectory(directory) ? try io.contentsOfDirectory(directory) : []
         let bases = names.compactMap(LogSegment.baseOffset(ofLogFile:)).sorted()
         if !readOnly {
@@ -697,6 +709,15 @@ public final class Partition: Sendable {
                 }
                 guard !header.isControl else {
                     throw LogError(.invalidRecord, "producers may not write control batches")
+                }
+                if config.isCompacted {
+                    // Kafka: "Compacted topic cannot accept message without key".
+                    let batch = UnsafeRawBufferPointer(rebasing: rest[..<header.totalSize])
+                    var keyless = false
+                    try RecordBatchDecoder().forEachRecord(in: batch, header: header) { if $0.key == nil { keyless = true } }
+                    guard !keyless else {
+                        throw LogError(.invalidRecord, "compacted topic \(topic) cannot accept a record without a key")
+                    }
                 }
                 out.append((header, position))
                 position += header.totalSize
