@@ -48,7 +48,9 @@ extension Partition {
 
         var summary = CompactionSummary()
         for segment in sealed {
-            guard (try? segment.verifiedMaxTimestamp()).map({ now - $0 >= config.minCompactionLagMs }) ?? false else { continue }
+            // Segment state (its indexes may be rebuilt by the check) changes only under the lock.
+            let newest = state.withLock { _ in try? segment.verifiedMaxTimestamp() }
+            guard let newest, now - newest >= config.minCompactionLagMs else { continue }
             var cleaned: [UInt8] = []
             var removed = 0
             try forEachStoredBatch(segment, decoder: decoder) { header, batch in
