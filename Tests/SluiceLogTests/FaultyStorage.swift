@@ -159,6 +159,19 @@ final class FaultyStorage: StorageIO {
         var injected: [String] = []
         /// Paths whose fsync failed, with the operations it dropped from durability.
         var failedSyncs: [String] = []
+
+        /// A new incarnation of the machine: no locks, no crash in progress, no faults armed.
+        mutating func startNewGeneration() {
+            generation += 1
+            locks.removeAll()
+            crashedAt = nil
+            crashPlan = nil
+            writeFault = nil
+            syncFault = nil
+            readFaults = []
+            fsyncLies = false
+            directorySyncLies = false
+        }
     }
 
     private let state: Mutex<Model>
@@ -311,15 +324,7 @@ final class FaultyStorage: StorageIO {
                 model.nodes[id] = .file(file)
             }
             model.collectGarbage()
-            model.generation += 1
-            model.locks.removeAll()
-            model.crashedAt = nil
-            model.crashPlan = nil
-            model.writeFault = nil
-            model.syncFault = nil
-            model.readFaults = []
-            model.fsyncLies = false
-            model.directorySyncLies = false
+            model.startNewGeneration()
             return notes.joined(separator: ", ")
         }
     }
@@ -415,15 +420,7 @@ final class FaultyStorage: StorageIO {
     /// to run one recovery on.
     func clone() -> FaultyStorage {
         var model = state.withLock { $0 }
-        model.generation += 1
-        model.locks.removeAll()
-        model.crashedAt = nil
-        model.crashPlan = nil
-        model.writeFault = nil
-        model.syncFault = nil
-        model.readFaults = []
-        model.fsyncLies = false
-        model.directorySyncLies = false
+        model.startNewGeneration()
         model.injected = []
         model.failedSyncs = []
         return FaultyStorage(model: model)

@@ -44,8 +44,7 @@ final class ZstdDecompressor {
 
     /// Decompresses all frames in `input`, replacing the contents of `output` (reused capacity).
     func decompress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
-        output.removeAll(keepingCapacity: true)
-        guard input.count > 0 else { return }
+        guard input.count > 0 else { return output.removeAll(keepingCapacity: true) }
         let declared = ZSTD_getFrameContentSize(input.baseAddress, input.count)
         var capacity: Int
         if declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR && declared <= UInt64(Self.maximumOutput) {
@@ -55,7 +54,9 @@ final class ZstdDecompressor {
         }
         // Fast path: one frame that states its size (what our own writer produces).
         if capacity == Int(clamping: declared), ZSTD_findFrameCompressedSize(input.baseAddress, input.count) == input.count {
-            output.appendZeros(capacity)
+            // Resize without clearing: zstd writes every byte, and batches of a partition are
+            // about the same size, so this rarely touches memory at all.
+            if output.count > capacity { output.removeLast(output.count - capacity) } else { output.appendZeros(capacity - output.count) }
             let written = output.withUnsafeMutableBytes { out in
                 ZSTD_decompressDCtx(context, out.baseAddress, out.count, input.baseAddress, input.count)
             }
@@ -66,6 +67,7 @@ final class ZstdDecompressor {
             }
             throw LogError(.corruptMessage, "zstd: frame declares \(capacity) bytes but holds \(written)")
         }
+        output.removeAll(keepingCapacity: true)
         ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
         var produced = 0
         var consumed = 0
