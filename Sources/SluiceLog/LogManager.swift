@@ -72,7 +72,7 @@ public final class LogManager: Sendable {
             writerLock = nil
         } else {
             do {
-                writerLock = try io.acquireExclusiveLock(directory + "/.lock")
+                writerLock = try Self.acquireWriterLock(directory + "/.lock", io: io)
             } catch let error as StorageError where error.errno == EWOULDBLOCK || error.errno == EAGAIN {
                 let holder = (try? io.readWholeFile(directory + "/.lock")).map { String(decoding: $0, as: UTF8.self) }?
                     .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -161,6 +161,25 @@ public final class LogManager: Sendable {
 
     deinit {
         if !closed.load(ordering: .acquiring) { background?.stop() }
+    }
+
+    /// Takes the writer lock. When the lock file names this very process, the lock was released
+    /// a moment ago but a child process this process is spawning still shares the descriptor
+    /// until its `exec` (close-on-exec applies only then): wait for that, briefly.
+    private static func acquireWriterLock(_ path: String, io: any StorageIO) throws -> any StorageLock {
+        let ownPid = "\(ProcessInfo.processInfo.processIdentifier)"
+        var attempts = 0
+        while true {
+            do {
+                return try io.acquireExclusiveLock(path)
+            } catch let error as StorageError where (error.errno == EWOULDBLOCK || error.errno == EAGAIN) && attempts < 50 {
+                let holder = (try? io.readWholeFile(path)).map { String(decoding: $0, as: UTF8.self) }?
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                guard holder == ownPid else { throw error }
+                attempts += 1
+                usleep(10_000)
+            }
+        }
     }
 
     private static func checkDirectory(_ directory: String, readOnly: Bool, io: any StorageIO) throws {
