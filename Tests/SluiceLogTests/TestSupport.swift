@@ -19,26 +19,11 @@ func records(_ count: Int, from start: Int = 0, timestamp: Int64 = 1_700_000_000
     }
 }
 
-/// Reads every record of a partition from `offset` to its high watermark. Steps over gaps
-/// (compacted topics) by each batch's end, as consumers must.
+/// Reads every record of a partition from `offset` to its high watermark.
 func readAll(_ partition: Partition, from offset: Int64 = -1) throws -> [StoredRecord] {
-    let decoder = try RecordBatchDecoder()
-    var next = offset < 0 ? partition.logStartOffset : offset
     var out: [StoredRecord] = []
-    while next < partition.highWatermark {
-        let fetch = try partition.read(from: next, maxBytes: 1 << 20)
-        guard !fetch.records.isEmpty else { break }
-        var end = next
-        try fetch.records.withUnsafeBytes { raw in
-            _ = try RecordBatchDecoder.forEachBatch(in: raw) { header, batch in
-                try decoder.forEachRecord(in: batch, header: header) { view in
-                    if view.offset >= next { out.append(StoredRecord(offset: view.offset, record: Record(view))) }
-                }
-                end = max(end, header.nextOffset)
-            }
-        }
-        guard end > next else { break }
-        next = end
+    try partition.forEachRecord(from: offset < 0 ? partition.logStartOffset : offset, maxBytes: 1 << 20) { view in
+        out.append(StoredRecord(offset: view.offset, record: Record(view)))
     }
     return out
 }

@@ -30,32 +30,19 @@ public final class OffsetStore: Sendable {
         }
         self.partitionCount = Int32(try log.partitionCount(OffsetsTopic.name))
         var offsets: [String: [TopicPartition: OffsetCommitValue]] = [:]
-        let decoder = try RecordBatchDecoder()
         for id in 0..<self.partitionCount {
             let partition = try log.partition(OffsetsTopic.name, id)
-            var next = partition.logStartOffset
-            while next < partition.highWatermark {
-                let fetch = try partition.read(from: next, maxBytes: 4 << 20)
-                guard !fetch.records.isEmpty else { break }
-                var end = next
-                try fetch.records.withUnsafeBytes { raw in
-                    _ = try RecordBatchDecoder.forEachBatch(in: raw) { header, batch in
-                        try decoder.forEachRecord(in: batch, header: header) { record in
-                            guard record.offset >= next, let key = record.key else { return }
-                            guard case .offsetCommit(let group, let topic, let p) = try OffsetsTopicKey(decoding: [UInt8](key)) else { return }
-                            let tp = TopicPartition(topic, p)
-                            if let value = record.value {
-                                offsets[group, default: [:]][tp] = try OffsetCommitValue(decoding: [UInt8](value))
-                            } else {
-                                offsets[group]?[tp] = nil
-                                if offsets[group]?.isEmpty == true { offsets[group] = nil }
-                            }
-                        }
-                        end = max(end, header.nextOffset)
-                    }
+            try partition.forEachRecord(from: partition.logStartOffset) { record in
+                guard let key = record.key,
+                    case .offsetCommit(let group, let topic, let p) = try OffsetsTopicKey(decoding: [UInt8](key))
+                else { return }
+                let tp = TopicPartition(topic, p)
+                if let value = record.value {
+                    offsets[group, default: [:]][tp] = try OffsetCommitValue(decoding: [UInt8](value))
+                } else {
+                    offsets[group]?[tp] = nil
+                    if offsets[group]?.isEmpty == true { offsets[group] = nil }
                 }
-                guard end > next else { break }
-                next = end
             }
         }
         var report: [String] = []

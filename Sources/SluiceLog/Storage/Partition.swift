@@ -599,6 +599,33 @@ public final class Partition: Sendable {
         return bytes
     }
 
+    /// Visits every record from `offset` up to the high watermark as of the call, stepping over
+    /// gaps (compacted topics) by each batch's end, as consumers must.
+    /// - Returns: the offset after the last batch read: where to continue.
+    @discardableResult
+    public func forEachRecord(from offset: Int64, maxBytes: Int = 4 << 20, _ body: (RecordView) throws -> Void) throws -> Int64 {
+        let decoder = try RecordBatchDecoder()
+        let end = highWatermark
+        var next = offset
+        while next < end {
+            let fetch = try read(from: next, maxBytes: maxBytes)
+            guard !fetch.records.isEmpty else { break }
+            var reached = next
+            let from = next
+            try fetch.records.withUnsafeBytes { raw in
+                _ = try RecordBatchDecoder.forEachBatch(in: raw) { header, batch in
+                    try decoder.forEachRecord(in: batch, header: header) { record in
+                        if record.offset >= from { try body(record) }
+                    }
+                    reached = max(reached, header.nextOffset)
+                }
+            }
+            guard reached > next else { break }
+            next = reached
+        }
+        return next
+    }
+
     /// The first offset whose record timestamp is ≥ `timestamp` (Kafka's ListOffsets by time),
     /// or nil when every record is older.
     public func offset(forTimestamp timestamp: Int64) throws -> Int64? {
