@@ -74,4 +74,14 @@ public struct AssignorMember: Hashable, Sendable {
         var seen = Set<String>()
         return members.filter { seen.insert($0.memberId).inserted }.sorted(by: precedes)
     }
+
+    /// What the eager assignors start from: the members in canonical order, an empty assignment
+    /// for each (idle members get an entry too), and every subscribed topic in Java order.
+    static func eagerStart(_ members: [AssignorMember]) -> (ordered: [AssignorMember], result: [String: [TopicPartition]], topics: [String]) {
+        let ordered = canonical(members)
+        return (
+            ordered, Dictionary(uniqueKeysWithValues: ordered.map { ($0.memberId, [TopicPartition]()) }),
+            Set(ordered.flatMap(\.topics)).sorted(by: JavaOrder.precedes)
+        )
+    }
 }

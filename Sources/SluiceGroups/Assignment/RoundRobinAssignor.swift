@@ -13,9 +13,7 @@ public struct RoundRobinAssignor: PartitionAssignor {
     public init() {}
 
     public func assign(members: [AssignorMember], partitionsPerTopic: [String: Int32]) -> [String: [TopicPartition]] {
-        let ordered = AssignorMember.canonical(members)
-        var result = Dictionary(uniqueKeysWithValues: ordered.map { ($0.memberId, [TopicPartition]()) })
-        let topics = Set(ordered.flatMap(\.topics)).sorted(by: JavaOrder.precedes)
+        var (ordered, result, topics) = AssignorMember.eagerStart(members)
         var next = 0
         for topic in topics {
             guard let count = partitionsPerTopic[topic], count > 0 else { continue }

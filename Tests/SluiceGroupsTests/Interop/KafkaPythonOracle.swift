@@ -1,3 +1,4 @@
+import SluiceTestSupport
 import Foundation
 import Testing
 
@@ -57,48 +58,16 @@ enum KafkaPythonOracle {
         var results: Results
     }
 
-    /// Runs the script with files for stdin/stdout/stderr (a chatty child cannot fill a pipe)
-    /// and a timeout (a hung child fails the test instead of hanging the suite).
+    /// Runs the script through the shared child-process runner (files, not pipes; a timeout).
     private static func run(input: Data, timeout: Double = 60) throws -> (Int32, Data, Data) {
-        let fm = FileManager.default
-        let directory = fm.temporaryDirectory.appendingPathComponent("sluice-groups-oracle-\(UUID().uuidString)")
-        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(at: directory) }
-        let inURL = directory.appendingPathComponent("stdin")
-        let outURL = directory.appendingPathComponent("stdout")
-        let errURL = directory.appendingPathComponent("stderr")
-        try input.write(to: inURL)
-        _ = fm.createFile(atPath: outURL.path, contents: nil)
-        _ = fm.createFile(atPath: errURL.path, contents: nil)
-        let stdin = try FileHandle(forReadingFrom: inURL)
-        let stdout = try FileHandle(forWritingTo: outURL)
-        let stderr = try FileHandle(forWritingTo: errURL)
-        defer {
-            try? stdin.close()
-            try? stdout.close()
-            try? stderr.close()
-        }
         let (executable, prefix) = interpreter
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = prefix + [script]
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
+        let output: ChildOutput
         do {
-            try process.run()
+            output = try ChildProcess.run(executable, prefix + [script], stdin: [UInt8](input), timeout: timeout)
         } catch {
-            throw Failure(description: "cannot start \(executable): \(error) — \(installHint)")
+            throw Failure(description: "\(error) — \(installHint)")
         }
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            _ = finished.wait(timeout: .now() + 10)
-            throw Failure(description: "\(script) did not finish within \(timeout) s")
-        }
-        process.waitUntilExit()
-        return (process.terminationStatus, (try? Data(contentsOf: outURL)) ?? Data(), (try? Data(contentsOf: errURL)) ?? Data())
+        return (output.status, Data(output.stdoutBytes), Data(output.stderrBytes))
     }
 }
 

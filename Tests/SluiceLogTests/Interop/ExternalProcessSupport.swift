@@ -1,76 +1,8 @@
+import SluiceTestSupport
 import Foundation
 import Testing
 
-/// What a finished child process left behind.
-struct ChildOutput: Sendable, CustomStringConvertible {
-    var status: Int32
-    var signaled: Bool
-    var stdoutBytes: [UInt8]
-    var stderrBytes: [UInt8]
-
-    var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
-    var stderr: String { String(decoding: stderrBytes, as: UTF8.self) }
-    var succeeded: Bool { status == 0 && !signaled }
-
-    var description: String {
-        "\(signaled ? "killed by signal" : "exit status") \(status)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)"
-    }
-}
-
-struct ChildProcessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Runs other programs (python3, the `sluice` binary) with files for stdin/stdout/stderr, so a
-/// chatty child can never fill a pipe and deadlock, and with a timeout, so a hung child fails the
-/// test instead of hanging the suite.
-enum ChildProcess {
-    static func run(
-        _ executable: String, _ arguments: [String], stdin: [UInt8] = [], environment: [String: String]? = nil,
-        timeout: Double = 120
-    ) throws -> ChildOutput {
-        let scratch = TemporaryDirectory("sluice-child")
-        let inPath = scratch.path + "/stdin"
-        let outPath = scratch.path + "/stdout"
-        let errPath = scratch.path + "/stderr"
-        _ = FileManager.default.createFile(atPath: inPath, contents: Data(stdin))
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        defer {
-            try? input.close()
-            try? output.close()
-            try? errors.close()
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        do {
-            try process.run()
-        } catch {
-            throw ChildProcessError("cannot start \(executable): \(error)")
-        }
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            _ = finished.wait(timeout: .now() + 10)
-            let soFar = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-            throw ChildProcessError("\(executable) \(arguments) did not finish within \(timeout) s; stderr so far:\n\(soFar)")
-        }
-        process.waitUntilExit()
-        return ChildOutput(
-            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
-            stdoutBytes: [UInt8](FileManager.default.contents(atPath: outPath) ?? Data()),
-            stderrBytes: [UInt8](FileManager.default.contents(atPath: errPath) ?? Data()))
-    }
+extension ChildProcess {
 
     /// The environment of this process without `SLUICE_DATA_DIR` (tests pass `--data-dir`).
     static var cleanEnvironment: [String: String] {
