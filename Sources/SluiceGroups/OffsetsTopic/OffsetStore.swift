@@ -20,10 +20,17 @@ public final class OffsetStore: Sendable {
     /// What replay found that an operator should know (clamped offsets).
     public let report: [String]
 
-    /// Opens (creating when missing) `__consumer_offsets` and replays it.
+    /// Opens (creating when missing, unless the log is read-only) `__consumer_offsets` and
+    /// replays it. A read-only open of a log without the topic sees no offsets.
     public init(log: LogManager, partitionCount: Int32 = OffsetsTopic.defaultPartitionCount) throws {
         self.log = log
         if !log.topicNames(includeInternal: true).contains(OffsetsTopic.name) {
+            guard !log.isReadOnly else {
+                self.partitionCount = partitionCount
+                self.cache = Mutex([:])
+                self.report = []
+                return
+            }
             try log.createTopic(
                 OffsetsTopic.name, partitions: Int(partitionCount),
                 configs: ["cleanup.policy": "compact", "segment.bytes": "104857600"])
