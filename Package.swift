@@ -16,10 +16,11 @@ let package = Package(
     products: [
         .library(name: "SluiceLog", targets: ["SluiceLog"]),
         .library(name: "SluiceGroups", targets: ["SluiceGroups"]),
+        .library(name: "SluiceClient", targets: ["SluiceClient"]),
         .executable(name: "sluice", targets: ["SluiceCLI"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
     ],
     targets: [
         // System libraries (shim headers only; C types never leave the wrapping module).
@@ -46,11 +47,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The producer/consumer API (AckModes, rebalance listeners) over a `Backend`: the embedded
+        // log now, a Kafka cluster later.
+        .target(
+            name: "SluiceClient",
+            dependencies: ["SluiceLog", "SluiceGroups"],
+            swiftSettings: swiftSettings
+        ),
+
         // The `sluice` command-line tool.
         .executableTarget(
             name: "SluiceCLI",
             dependencies: [
                 "SluiceLog",
+                "SluiceGroups",
+                "SluiceClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -67,7 +78,7 @@ let package = Package(
         // Child processes for the crash tests (`SluiceTestWorker log-append ...`); not a product.
         .executableTarget(
             name: "SluiceTestWorker",
-            dependencies: ["SluiceLog", "SluiceTestSupport"],
+            dependencies: ["SluiceLog", "SluiceClient", "SluiceTestSupport"],
             path: "Tests/Workers/SluiceTestWorker",
             swiftSettings: swiftSettings
         ),
@@ -82,6 +93,11 @@ let package = Package(
             name: "SluiceGroupsTests",
             dependencies: ["SluiceGroups", "SluiceLog", "SluiceTestSupport"],
             exclude: ["Interop/kafka_python_groups.py"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceClientTests",
+            dependencies: ["SluiceClient", "SluiceGroups", "SluiceLog", "SluiceTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

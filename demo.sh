@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A short tour of Sluice's log: topics, keyed produce, ordering per partition, consume,
-# describe, and a throughput run. Every command it runs is printed first.
+# describe, consumer groups with committed offsets and lag, and a throughput run. Every command it runs is printed first.
 set -euo pipefail
 cd "$(dirname "$0")"
 EVENTS=${EVENTS:-200000}
@@ -50,6 +50,17 @@ run sluice consume --topic orders --partition 0 --offset earliest --max-messages
 
 step "Describing the topic: offsets, segments and bytes on disk per partition"
 run sluice topics describe --topic orders
+
+step "Three consumer groups read the same orders independently (payment, shipping, stats)"
+run sluice consume --topic orders --group payment --from-beginning --max-messages 3
+run sluice consume --topic orders --group shipping --from-beginning --max-messages 50000 --timeout-ms 2000 > /dev/null
+run sluice perf consume --topic orders --group stats
+run sluice groups list --state
+run sluice groups describe --group shipping
+
+step "A group resumes after its last commit; resetting it replays the topic"
+run sluice consume --topic orders --group payment --max-messages 3 --property print.offset=true --property print.partition=true
+run sluice groups reset-offsets --group payment --topic orders --to-earliest --execute
 
 step "Reading everything back: decompress and visit every record"
 run sluice perf consume --topic orders

@@ -1,4 +1,7 @@
 import ArgumentParser
+import Foundation
+import SluiceClient
+import SluiceGroups
 import SluiceLog
 
 struct ConsumeCommand: ParsableCommand {
@@ -8,6 +11,13 @@ struct ConsumeCommand: ParsableCommand {
         discussion: """
             Without --from-beginning or --offset it starts at the end and waits for new records, as \
             Kafka's console consumer does; Ctrl-C stops it. Reading never deletes anything.
+
+            Consumer groups: with --group G it joins group G (sharing the partitions with G's other \
+            members in this process), starts where G committed (else at the end, or the beginning \
+            with --from-beginning), commits after each batch it printed, and on Ctrl-C commits and \
+            leaves the group. Without --group it joins a fresh console-consumer-NNNNN group, as Kafka's \
+            console consumer does; with --partition, or when another process is writing to the data \
+            directory, it reads without a group (nothing is committed).
             Properties (--property key=value): print.key, print.offset, print.partition, \
             print.timestamp, print.headers, print.value (true/false); key.separator (default tab); \
             null.literal (default "null").
@@ -15,6 +25,7 @@ struct ConsumeCommand: ParsableCommand {
 
     @OptionGroup var dataDirectory: DataDirectoryOptions
     @Option(help: "The topic to read.") var topic: String
+    @Option(help: "The consumer group to join (default: a new console-consumer-NNNNN).") var group: String?
     @Flag(name: .customLong("from-beginning"), help: "Start at the earliest stored record.") var fromBeginning = false
     @Option(help: "Read only this partition.") var partition: Int32?
     @Option(help: ArgumentHelp("Where to start in --partition: an offset, earliest or latest.", valueName: "offset|earliest|latest"))
@@ -29,11 +40,75 @@ struct ConsumeCommand: ParsableCommand {
         if offset != nil && fromBeginning { throw ValidationError("give either --offset or --from-beginning, not both") }
         if let maxMessages, maxMessages < 1 { throw ValidationError("--max-messages must be at least 1") }
         if let timeoutMs, timeoutMs < 0 { throw ValidationError("--timeout-ms must not be negative") }
+        if group != nil && (partition != nil || offset != nil) {
+            throw ValidationError("--group reads the partitions the group assigns; it cannot be combined with --partition or --offset")
+        }
+        if let group, group.isEmpty { throw ValidationError("--group must not be empty") }
     }
 
     func run() throws {
         let format = try RecordFormat(parseAssignments(properties, option: "--property"))
         Interrupt.install()
+        // A directory that does not exist yet is not created by reading it: the read-only path
+        // below reports it.
+        let exists = FileManager.default.fileExists(atPath: dataDirectory.path + "/meta.properties")
+        if partition == nil && exists {
+            let groupId = group ?? "console-consumer-\(Int.random(in: 10_000...99_999))"
+            do {
+                let log = try openLog(dataDirectory, readOnly: false)
+                defer { try? log.close() }
+                try consumeInGroup(groupId, log: log, format: format)
+                return
+            } catch let error as LogError where error.kind == .dataDirectoryLocked && group == nil {
+                printError("sluice: another process writes to \(dataDirectory.path); reading without a consumer group (nothing is committed)")
+            }
+        }
+        try consumeWithoutGroup(format: format)
+    }
+
+    /// Joins `groupId`, prints what it is given, commits after every printed batch, and commits
+    /// and leaves on Ctrl-C, --max-messages or --timeout-ms.
+    private func consumeInGroup(_ groupId: String, log: LogManager, format: RecordFormat) throws {
+        _ = try log.partitionCount(topic)  // unknown topic: Kafka's error before anything else
+        let backend = try EmbeddedBackend(log: log)
+        defer { try? backend.close() }
+        var configuration = ConsumerConfiguration(groupId: groupId)
+        configuration.clientId = "console-consumer"
+        configuration.autoOffsetReset = fromBeginning ? .earliest : .latest
+        configuration.maxPollRecords = 10_000
+        let consumer = try Consumer(backend: backend, configuration: configuration)
+        try consumer.subscribe([topic])
+        let output = OutputBuffer()
+        var printed = 0
+        var idleSinceNanos = DispatchClock.now
+        loop: while !Interrupt.requested {
+            let records = try consumer.poll(timeoutMs: 100)
+            if records.isEmpty {
+                if let timeoutMs, DispatchClock.now - idleSinceNanos >= UInt64(timeoutMs) * 1_000_000 { break }
+                continue
+            }
+            idleSinceNanos = DispatchClock.now
+            var done: [TopicPartition: Int64] = [:]
+            var full = false
+            try records.forEach { tp, record in
+                guard !full else { return }
+                format.write(record, partition: tp.partition, to: output)
+                output.flushIfFull()
+                done[tp] = record.offset + 1
+                printed += 1
+                if let maxMessages, printed >= maxMessages { full = true }
+            }
+            output.flush()  // printed before it is committed: at-least-once on the terminal too
+            consumer.markProcessed(done)
+            try consumer.commit()
+            if full { break loop }
+        }
+        output.flush()
+        try consumer.close()
+        printError("Processed a total of \(printed) messages")
+    }
+
+    private func consumeWithoutGroup(format: RecordFormat) throws {
         let log = try openLog(dataDirectory, readOnly: true)
         let count = try log.partitionCount(topic)
         let ids = partition.map { [$0] } ?? (0..<Int32(count)).map { $0 }

@@ -42,7 +42,7 @@ struct PerfCommand: ParsableCommand {
             let before = try log.describeTopic(topic).partitions.reduce(Int64(0)) { $0 + $1.sizeInBytes }
             let latencies = Mutex<[UInt32]>([])
             latencies.withLock { $0.reserveCapacity(numRecords) }
-            var configuration = ProducerConfiguration()
+            var configuration = LogProducerConfiguration()
             configuration.batchSize = batchSize
             configuration.lingerMs = lingerMs
             configuration.recordSendTimes = true
@@ -60,7 +60,7 @@ struct PerfCommand: ParsableCommand {
             var reportedRecords = 0
             for i in 0..<count {
                 let payload = payloads[i % payloads.count]
-                try payload.withUnsafeBytes { try producer.send(topic: topic, key: nil, value: $0) }
+                _ = try payload.withUnsafeBytes { try producer.send(topic: topic, key: nil, value: $0) }
                 rawBytes += payload.count
                 if throughput > 0 {
                     let due = start + UInt64(Double(i + 1) / Double(throughput) * 1e9)
@@ -145,8 +145,17 @@ struct PerfCommand: ParsableCommand {
         @Option(help: "The topic.") var topic: String
         @Option(help: "Stop after this many records (default: everything stored).") var messages: Int?
         @Option(name: .customLong("fetch-size"), help: "Bytes per read.") var fetchSize: Int = 4 << 20
+        @Option(
+            help: ArgumentHelp(
+                "Consume as a member of this consumer group (from its committed offsets, else the beginning), committing after every poll; also measures commit latency.",
+                valueName: "group"))
+        var group: String?
 
         func run() throws {
+            if let group {
+                try GroupConsumePerf(dataDirectory: dataDirectory, topic: topic, group: group, messages: messages, fetchSize: fetchSize).run()
+                return
+            }
             let log = try openLog(dataDirectory, readOnly: true)
             let partitions = try (0..<Int32(log.partitionCount(topic))).map { try log.partition(topic, $0) }
             let limit = messages ?? Int.max

@@ -7,9 +7,9 @@ struct Sluice: ParsableCommand {
         abstract: "Sluice: a partitioned, zstd-compressed append-only log with Kafka's formats and names.",
         discussion: """
             Data lives in --data-dir (default ./sluice-data, or $SLUICE_DATA_DIR). One process at a \
-            time may write to a data directory; consume and describe also work while another process writes.
+            time may write to a data directory; consume, describe and groups list/describe also work while another process writes.
             """,
-        subcommands: [TopicsCommand.self, ProduceCommand.self, ConsumeCommand.self, PerfCommand.self]
+        subcommands: [TopicsCommand.self, ProduceCommand.self, ConsumeCommand.self, GroupsCommand.self, PerfCommand.self]
     )
 }
 

@@ -494,7 +494,7 @@ final class CrashWorkload {
     private func produce(_ topic: ModelTopic, _ plan: [(partition: Int, records: Int)], batchSize: Int) throws {
         let log = try requireLog()
         let acks = Mutex<[Int: Int64]>([:])
-        var configuration = ProducerConfiguration()
+        var configuration = LogProducerConfiguration()
         configuration.lingerMs = 600_000
         configuration.batchSize = batchSize
         configuration.onAcknowledged = { ack in

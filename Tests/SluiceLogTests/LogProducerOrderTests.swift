@@ -24,7 +24,7 @@ struct LogProducerOrderTests {
             options.backgroundTasks = false
             let log = try LogManager(directory: dir.path, options: options)
             try log.createTopic("ordered", partitions: 1, configs: ["durability": "none"])
-            var configuration = ProducerConfiguration()
+            var configuration = LogProducerConfiguration()
             configuration.lingerMs = 0
             configuration.batchSize = 512
             let producer = LogProducer(log: log, configuration: configuration)

@@ -11,7 +11,7 @@ struct LogProducerTests {
         let log = try LogManager(directory: dir.path, options: noBackground)
         try log.createTopic("orders", partitions: 3)
         let acked = Mutex(0)
-        var configuration = ProducerConfiguration()
+        var configuration = LogProducerConfiguration()
         configuration.batchSize = 16 << 10
         configuration.onAcknowledged = { ack in acked.withLock { $0 += ack.recordCount } }
         let producer = LogProducer(log: log, configuration: configuration)
@@ -66,7 +66,7 @@ struct LogProducerLingerTests {
         let dir = TemporaryDirectory()
         let log = try LogManager(directory: dir.path, options: noBackground)
         try log.createTopic("t", partitions: 1, configs: ["durability": "none"])
-        var configuration = ProducerConfiguration()
+        var configuration = LogProducerConfiguration()
         configuration.lingerMs = 5
         let producer = LogProducer(log: log, configuration: configuration)
         let partition = try log.partition("t", 0)

@@ -1,17 +1,6 @@
 import Foundation
 import SluiceLog
-
-/// A fresh directory under the system temp dir, removed when the test's scope ends.
-final class TemporaryDirectory {
-    let path: String
-
-    init(_ name: String = "sluice-test") {
-        path = NSTemporaryDirectory() + "/\(name)-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+@_exported import SluiceTestSupport
 
 func records(_ count: Int, from start: Int = 0, timestamp: Int64 = 1_700_000_000_000) -> [Record] {
     (start..<(start + count)).map { i in

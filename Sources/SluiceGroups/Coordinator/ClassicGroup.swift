@@ -10,10 +10,11 @@ typealias Outbox = [@Sendable () -> Void]
 ///
 /// Invariants:
 /// - `generationId` only grows; a join phase that completes increments it exactly once.
-/// - In `completingRebalance` and `stable` every member joined the current generation; in
-///   `empty` there are no members.
+/// - In `completingRebalance` and `stable` every dynamic member joined the current generation
+///   (static members that did not rejoin are kept, as Kafka keeps them); in `empty` there are
+///   no members.
 /// - Every parked JoinGroup/SyncGroup callback is answered exactly once (with an error if the
-///   member is removed or the phase is abandoned).
+///   member is removed, fenced, replaced by a newer request, or the phase is abandoned).
 /// - Static members map one-to-one to member ids (`staticMembers`).
 struct ClassicGroup {
     let groupId: String
@@ -25,37 +26,68 @@ struct ClassicGroup {
     private(set) var members: [String: GroupMember] = [:]
     /// Member ids in join order: the order the leader is chosen in and members are listed.
     private(set) var memberOrder: [String] = []
-    /// Member ids handed out with MEMBER_ID_REQUIRED, by expiry time.
+    /// Member ids handed out with MEMBER_ID_REQUIRED, by expiry time. They survive the end of a
+    /// join phase (as in Kafka): the member may rejoin with its id until it expires.
     private var pendingMembers: [String: Int64] = [:]
     private var staticMembers: [String: String] = [:]
+    /// Members of the current generation that have not sent SyncGroup yet (Kafka's
+    /// `pendingSyncMembers`): removed when `syncDeadlineMs` passes, even once the group is Stable.
+    private var pendingSync: Set<String> = []
     private var joinDeadlineMs: Int64?
-    private var joinDeadlineCapMs: Int64?
     private var syncDeadlineMs: Int64?
-    /// When the group entered its current state (offset expiry counts from becoming Empty).
-    private(set) var stateSinceMs: Int64
+    /// Set while the join phase is the first one after Empty (Kafka's `previousState == EMPTY`):
+    /// only the initial-delay timer may complete it.
+    private var initialRebalance: InitialRebalance?
+    /// When the group last became Empty; nil while it has members, and for a group this process
+    /// never saw with members (offset expiry then counts from the commit).
+    private(set) var emptySinceMs: Int64?
+
+    /// Kafka's `tryCompleteInitialRebalanceElseSchedule` arguments: the delay that is running,
+    /// how much of the rebalance timeout is left to extend into, and whether a member joined
+    /// during the running delay.
+    private struct InitialRebalance {
+        var delayMs: Int64
+        var remainingMs: Int64
+        var newMemberAdded = false
+    }
 
     /// `group.initial.rebalance.delay.ms`.
     let initialRebalanceDelayMs: Int64
+    /// Kafka's `classicGroupNewMemberJoinTimeoutMs`: how long a new member may wait in JoinGroup.
+    let newMemberJoinTimeoutMs: Int64
 
-    init(groupId: String, initialRebalanceDelayMs: Int64, now: Int64) {
+    init(groupId: String, initialRebalanceDelayMs: Int64, newMemberJoinTimeoutMs: Int64) {
         self.groupId = groupId
         self.initialRebalanceDelayMs = initialRebalanceDelayMs
-        self.stateSinceMs = now
+        self.newMemberJoinTimeoutMs = newMemberJoinTimeoutMs
     }
 
     var isEmpty: Bool { members.isEmpty }
 
+    /// Empty with no member id handed out: nothing would be lost by forgetting the group.
+    var isIdle: Bool { state == .empty && pendingMembers.isEmpty }
+
     func member(_ id: String) -> GroupMember? { members[id] }
+
+    /// The group's rebalance timeout: the largest of its members' (Kafka's `rebalanceTimeoutMs()`).
+    private var rebalanceTimeoutMs: Int64 { members.values.map(\.rebalanceTimeoutMs).max() ?? 0 }
 
     private mutating func transition(to next: GroupState, now: Int64) {
         state = next
-        stateSinceMs = now
+        if next == .empty {
+            emptySinceMs = now
+        } else if next != .dead {
+            emptySinceMs = nil
+        }
     }
 
     mutating func markDead(now: Int64, outbox: inout Outbox) {
         for id in memberOrder { failParked(id, GroupError(.coordinatorNotAvailable, "group \(groupId) was deleted"), outbox: &outbox) }
         members = [:]
         memberOrder = []
+        staticMembers = [:]
+        pendingMembers = [:]
+        pendingSync = []
         transition(to: .dead, now: now)
     }
 
@@ -65,12 +97,22 @@ struct ClassicGroup {
         _ request: JoinGroupRequest, now: Int64, config: GroupCoordinator.Configuration, outbox: inout Outbox,
         respond: @escaping @Sendable (JoinGroupResponse) -> Void
     ) {
-        func fail(_ code: GroupError.Code, _ message: String) {
-            let response = JoinGroupResponse.failure(GroupError(code, message), memberId: request.memberId)
+        func fail(_ code: GroupError.Code, _ message: String, memberId: String = request.memberId) {
+            let response = JoinGroupResponse.failure(GroupError(code, message), memberId: memberId)
             outbox.append { respond(response) }
         }
         if state == .dead {
             return fail(.coordinatorNotAvailable, "group \(groupId) is being deleted; retry")
+        }
+        if !acceptJoiningMember(request.memberId, maxSize: config.maxGroupSize) {
+            // Kafka removes a member it turns away (it would otherwise block the join phase).
+            if pendingMembers.removeValue(forKey: request.memberId) == nil, members[request.memberId] != nil {
+                removeMember(request.memberId, error: GroupError(.groupMaxSizeReached, "group \(groupId) is full"), outbox: &outbox)
+                afterRemoval(now: now, reason: "member \(request.memberId) was turned away (group.max.size)", outbox: &outbox)
+            }
+            return fail(
+                .groupMaxSizeReached, "group \(groupId) already has \(members.count) members (group.max.size \(config.maxGroupSize))",
+                memberId: "")
         }
         guard !request.protocolType.isEmpty, !request.protocols.isEmpty else {
             return fail(.inconsistentGroupProtocol, "JoinGroup for \(groupId) lists no protocol type or no protocols")
@@ -90,22 +132,28 @@ struct ClassicGroup {
             }
         }
         if request.memberId.isEmpty {
-            joinUnknownMember(request, now: now, config: config, outbox: &outbox, respond: respond)
+            joinUnknownMember(request, now: now, outbox: &outbox, respond: respond)
         } else {
             joinKnownMember(request, now: now, outbox: &outbox, respond: respond)
         }
     }
 
-    private mutating func joinUnknownMember(
-        _ request: JoinGroupRequest, now: Int64, config: GroupCoordinator.Configuration, outbox: inout Outbox,
-        respond: @escaping @Sendable (JoinGroupResponse) -> Void
-    ) {
-        if members.count >= config.maxGroupSize {
-            let response = JoinGroupResponse.failure(
-                GroupError(.groupMaxSizeReached, "group \(groupId) already has \(members.count) members (group.max.size)"))
-            outbox.append { respond(response) }
-            return
+    /// Kafka's `acceptJoiningMember`: `group.max.size` counts members waiting in JoinGroup while
+    /// a join phase runs (so the last rejoiners are the ones turned away), members otherwise.
+    private func acceptJoiningMember(_ id: String, maxSize: Int) -> Bool {
+        switch state {
+        case .empty, .dead:
+            return true
+        case .preparingRebalance:
+            return members[id]?.awaitingJoin != nil || members.values.filter { $0.awaitingJoin != nil }.count < maxSize
+        case .completingRebalance, .stable:
+            return members[id] != nil || members.count < maxSize
         }
+    }
+
+    private mutating func joinUnknownMember(
+        _ request: JoinGroupRequest, now: Int64, outbox: inout Outbox, respond: @escaping @Sendable (JoinGroupResponse) -> Void
+    ) {
         let memberId = "\(request.groupInstanceId ?? request.clientId)-\(UUID().uuidString.lowercased())"
         if let instance = request.groupInstanceId, let old = staticMembers[instance], members[old] != nil {
             replaceStaticMember(old, with: memberId, request, now: now, outbox: &outbox, respond: respond)
@@ -129,19 +177,12 @@ struct ClassicGroup {
             addMember(id, request, now: now, outbox: &outbox, respond: respond)
             return
         }
-        guard var member = members[id] else {
-            let response = JoinGroupResponse.failure(
-                GroupError(.unknownMemberId, "member \(id) is not in group \(groupId) (expired or removed); rejoin without a member id"),
-                memberId: id)
+        if let error = validateMember(id, request.groupInstanceId) {
+            let response = JoinGroupResponse.failure(error, memberId: id)
             outbox.append { respond(response) }
             return
         }
-        if let instance = request.groupInstanceId, staticMembers[instance] != id {
-            let response = JoinGroupResponse.failure(
-                GroupError(.fencedInstanceId, "instance \(instance) of group \(groupId) was taken over by a newer member"), memberId: id)
-            outbox.append { respond(response) }
-            return
-        }
+        guard var member = members[id] else { return }  // validateMember checked it
         member.lastSeenMs = now
         switch state {
         case .preparingRebalance:
@@ -150,7 +191,9 @@ struct ClassicGroup {
             completeJoinIfReady(now: now, outbox: &outbox)
         case .completingRebalance, .stable:
             if member.matches(request.protocols) && (state == .completingRebalance || id != leaderId) {
-                // A repeated join (its answer was lost): answer with the current generation.
+                // A repeated join (its answer was lost): answer with the current generation. The
+                // leader of a Stable group rejoining forces a rebalance instead (Kafka: it may
+                // have seen topic metadata change).
                 members[id] = member
                 let response = currentJoinResponse(for: id)
                 outbox.append { respond(response) }
@@ -182,7 +225,7 @@ struct ClassicGroup {
         if leaderId == nil { leaderId = id }
         switch state {
         case .preparingRebalance:
-            extendInitialDelay(now: now)
+            initialRebalance?.newMemberAdded = true
             completeJoinIfReady(now: now, outbox: &outbox)
         default:
             prepareRebalance(now: now, reason: "member \(id) joined", outbox: &outbox)
@@ -190,16 +233,15 @@ struct ClassicGroup {
     }
 
     /// KIP-345: a static member restarted with a new member id. It takes over the old member's
-    /// place (and assignment); the old incarnation is fenced.
+    /// place (and assignment); the old incarnation is fenced. In a Stable group whose chosen
+    /// assignor would stay the same, no rebalance happens (Kafka's
+    /// `updateStaticMemberThenRebalanceOrCompleteJoin`).
     private mutating func replaceStaticMember(
         _ old: String, with new: String, _ request: JoinGroupRequest, now: Int64, outbox: inout Outbox,
         respond: @escaping @Sendable (JoinGroupResponse) -> Void
     ) {
         guard var member = members.removeValue(forKey: old) else { return }
         failParked(member, GroupError(.fencedInstanceId, "instance \(request.groupInstanceId ?? "") rejoined as \(new)"), outbox: &outbox)
-        member.awaitingJoin = nil
-        member.awaitingSync = nil
-        let unchanged = member.matches(request.protocols)
         member = GroupMember(
             memberId: new, groupInstanceId: request.groupInstanceId, clientId: request.clientId, clientHost: request.clientHost,
             sessionTimeoutMs: Int64(request.sessionTimeoutMs), rebalanceTimeoutMs: Int64(request.rebalanceTimeoutMs),
@@ -208,18 +250,21 @@ struct ClassicGroup {
         if let index = memberOrder.firstIndex(of: old) { memberOrder[index] = new }
         if let instance = request.groupInstanceId { staticMembers[instance] = new }
         if leaderId == old { leaderId = new }
-        if state == .stable && unchanged {
+        if pendingSync.remove(old) != nil { pendingSync.insert(new) }
+        switch state {
+        case .stable where selectProtocol(memberOrder.compactMap { members[$0]?.protocolNames }) == protocolName:
             var response = currentJoinResponse(for: new)
             response.skipAssignment = leaderId == new
             let answer = response
             outbox.append { respond(answer) }
-        } else {
+        case .preparingRebalance:
             members[new]?.awaitingJoin = respond
-            if state == .preparingRebalance {
-                completeJoinIfReady(now: now, outbox: &outbox)
-            } else {
-                prepareRebalance(now: now, reason: "static member \(new) rejoined with new metadata", outbox: &outbox)
-            }
+            completeJoinIfReady(now: now, outbox: &outbox)
+        default:
+            // Stable with a different assignor, or CompletingRebalance: the leader may already
+            // hold the old member id, so the assignment could not reach the new one.
+            members[new]?.awaitingJoin = respond
+            prepareRebalance(now: now, reason: "static member \(new) rejoined", outbox: &outbox)
         }
     }
 
@@ -256,6 +301,9 @@ struct ClassicGroup {
 
     // MARK: Rebalance
 
+    /// Starts a join phase (Kafka's `prepareRebalance`). From Empty it is the initial rebalance,
+    /// which only the `group.initial.rebalance.delay.ms` timer completes; otherwise it completes
+    /// as soon as every member rejoined, or at the rebalance timeout.
     mutating func prepareRebalance(now: Int64, reason: String, outbox: inout Outbox) {
         if state == .completingRebalance {
             // Assignments computed for this generation will never be used.
@@ -263,52 +311,56 @@ struct ClassicGroup {
                 members[id]?.assignment = []
                 if let waiting = members[id]?.awaitingSync {
                     members[id]?.awaitingSync = nil
+                    members[id]?.lastSeenMs = now  // answered: its session runs again from now
                     let response = SyncGroupResponse(
-                        error: GroupError(.rebalanceInProgress, "group \(groupId) is rebalancing: \(reason)"), protocolType: protocolType,
-                        protocolName: protocolName, assignment: [])
+                        error: GroupError(.rebalanceInProgress, "group \(groupId) is rebalancing: \(reason)"), protocolType: nil,
+                        protocolName: nil, assignment: [])
                     outbox.append { waiting(response) }
                 }
             }
         }
-        let timeout = members.values.map(\.rebalanceTimeoutMs).max() ?? 0
+        pendingSync = []
         syncDeadlineMs = nil
         if state == .empty {
-            joinDeadlineMs = now + initialRebalanceDelayMs
-            joinDeadlineCapMs = now + max(timeout, initialRebalanceDelayMs)
+            let delay = max(initialRebalanceDelayMs, 0)
+            initialRebalance = InitialRebalance(delayMs: delay, remainingMs: max(rebalanceTimeoutMs - delay, 0))
+            joinDeadlineMs = now + delay
+            transition(to: .preparingRebalance, now: now)
+            // Kafka's timer fires at once for a zero delay; without it the phase waits for `tick`.
+            if delay == 0 { completeJoin(now: now, outbox: &outbox) }
         } else {
-            joinDeadlineMs = now + timeout
-            joinDeadlineCapMs = nil
+            initialRebalance = nil
+            joinDeadlineMs = now + rebalanceTimeoutMs
+            transition(to: .preparingRebalance, now: now)
+            completeJoinIfReady(now: now, outbox: &outbox)
         }
-        transition(to: .preparingRebalance, now: now)
-        completeJoinIfReady(now: now, outbox: &outbox)
     }
 
-    /// `group.initial.rebalance.delay.ms`: each new member of a brand-new group pushes the first
-    /// generation back by the delay, up to the rebalance timeout, so a fleet lands together.
-    private mutating func extendInitialDelay(now: Int64) {
-        guard let cap = joinDeadlineCapMs else { return }
-        joinDeadlineMs = min(now + initialRebalanceDelayMs, cap)
-    }
-
+    /// Kafka's `maybeCompleteJoinPhase`: not during the initial rebalance (its timer decides),
+    /// otherwise once every member waits in JoinGroup and no handed-out member id is outstanding.
     private mutating func completeJoinIfReady(now: Int64, outbox: inout Outbox) {
-        guard state == .preparingRebalance else { return }
-        if joinDeadlineCapMs != nil, let deadline = joinDeadlineMs, now < deadline { return }  // initial delay running
+        guard state == .preparingRebalance, initialRebalance == nil else { return }
         let everyoneJoined = members.values.allSatisfy { $0.awaitingJoin != nil } && pendingMembers.isEmpty
         if everyoneJoined { completeJoin(now: now, outbox: &outbox) }
     }
 
     /// Ends the join phase: drops dynamic members that did not rejoin, bumps the generation,
-    /// picks the protocol and a leader, and answers every parked JoinGroup.
+    /// picks the protocol and a leader, and answers every parked JoinGroup. If only static
+    /// members that did not rejoin are left, the phase waits another rebalance timeout (their
+    /// sessions expire meanwhile), as Kafka does.
     private mutating func completeJoin(now: Int64, outbox: inout Outbox) {
         for id in memberOrder where members[id]?.awaitingJoin == nil && members[id]?.groupInstanceId == nil {
             removeMember(id, error: GroupError(.unknownMemberId, "member \(id) did not rejoin within the rebalance timeout"), outbox: &outbox)
         }
-        pendingMembers = [:]
+        initialRebalance = nil
         joinDeadlineMs = nil
-        joinDeadlineCapMs = nil
-        generationId &+= 1
         let joined = memberOrder.filter { members[$0]?.awaitingJoin != nil }
-        guard !joined.isEmpty else {
+        if joined.isEmpty && !members.isEmpty {
+            joinDeadlineMs = now + rebalanceTimeoutMs
+            return
+        }
+        generationId &+= 1
+        guard !members.isEmpty else {
             protocolName = nil
             leaderId = nil
             transition(to: .empty, now: now)
@@ -316,16 +368,15 @@ struct ClassicGroup {
         }
         if let leader = leaderId, !joined.contains(leader) { leaderId = joined.first }
         if leaderId == nil { leaderId = joined.first }
-        protocolName = selectProtocol(joined.compactMap { members[$0]?.protocolNames })
+        protocolName = selectProtocol(memberOrder.compactMap { members[$0]?.protocolNames })
         transition(to: .completingRebalance, now: now)
-        syncDeadlineMs = now + (members.values.map(\.rebalanceTimeoutMs).max() ?? 0)
-        for id in joined {
-            guard var member = members[id], let respond = member.awaitingJoin else { continue }
-            member.awaitingJoin = nil
-            member.isNew = false
-            member.lastSeenMs = now
-            member.assignment = []
-            members[id] = member
+        syncDeadlineMs = now + rebalanceTimeoutMs
+        pendingSync = Set(memberOrder)
+        for id in memberOrder {
+            members[id]?.isNew = false
+            members[id]?.lastSeenMs = now
+            guard let respond = members[id]?.awaitingJoin else { continue }
+            members[id]?.awaitingJoin = nil
             let response = currentJoinResponse(for: id)
             outbox.append { respond(response) }
         }
@@ -334,79 +385,101 @@ struct ClassicGroup {
     // MARK: SyncGroup
 
     mutating func sync(_ request: SyncGroupRequest, now: Int64, outbox: inout Outbox, respond: @escaping @Sendable (SyncGroupResponse) -> Void) {
-        if let error = validateMember(request.memberId, request.groupInstanceId, request.generationId, now: now) {
+        func fail(_ error: GroupError) {
             let response = SyncGroupResponse(error: error, protocolType: nil, protocolName: nil, assignment: [])
             outbox.append { respond(response) }
-            return
         }
-        if let type = request.protocolType, type != protocolType {
-            let response = SyncGroupResponse(
-                error: GroupError(.inconsistentGroupProtocol, "SyncGroup protocol type \(type) is not the group's"), protocolType: nil,
-                protocolName: nil, assignment: [])
-            outbox.append { respond(response) }
-            return
+        if let error = validateMember(request.memberId, request.groupInstanceId, generation: request.generationId) {
+            return fail(error)
         }
-        if let name = request.protocolName, name != protocolName {
-            let response = SyncGroupResponse(
-                error: GroupError(.inconsistentGroupProtocol, "SyncGroup protocol \(name) is not the chosen \(protocolName ?? "none")"),
-                protocolType: nil, protocolName: nil, assignment: [])
-            outbox.append { respond(response) }
-            return
+        if let type = request.protocolType, let groupType = protocolType, type != groupType {
+            return fail(GroupError(.inconsistentGroupProtocol, "SyncGroup protocol type \(type) is not the group's"))
         }
+        if let name = request.protocolName, let chosen = protocolName, name != chosen {
+            return fail(GroupError(.inconsistentGroupProtocol, "SyncGroup protocol \(name) is not the chosen \(chosen)"))
+        }
+        let id = request.memberId
+        // A valid SyncGroup shows the member is alive. (Kafka only restarts the session when it
+        // answers a parked SyncGroup; refreshing on every valid one is merely more lenient.)
+        members[id]?.lastSeenMs = now
         switch state {
         case .preparingRebalance:
-            let response = SyncGroupResponse(
-                error: GroupError(.rebalanceInProgress, "group \(groupId) is rebalancing; rejoin"), protocolType: protocolType,
-                protocolName: protocolName, assignment: [])
-            outbox.append { respond(response) }
+            fail(GroupError(.rebalanceInProgress, "group \(groupId) is rebalancing; rejoin"))
         case .completingRebalance:
-            members[request.memberId]?.awaitingSync = respond
-            if request.memberId == leaderId {
-                for id in memberOrder { members[id]?.assignment = request.assignments[id] ?? [] }
-                syncDeadlineMs = nil
-                transition(to: .stable, now: now)
-                for id in memberOrder {
-                    guard let member = members[id], let waiting = member.awaitingSync else { continue }
-                    members[id]?.awaitingSync = nil
-                    let response = SyncGroupResponse(
-                        error: nil, protocolType: protocolType, protocolName: protocolName, assignment: member.assignment)
-                    outbox.append { waiting(response) }
-                }
+            if let previous = members[id]?.awaitingSync {
+                let response = SyncGroupResponse(
+                    error: GroupError(.rebalanceInProgress, "a newer SyncGroup from the same member replaced this one"), protocolType: nil,
+                    protocolName: nil, assignment: [])
+                outbox.append { previous(response) }
+            }
+            members[id]?.awaitingSync = respond
+            markSynced(id)
+            guard id == leaderId else { return }
+            // The leader's assignment: members it left out get empty bytes (Kafka's EMPTY_ASSIGNMENT).
+            for memberId in memberOrder { members[memberId]?.assignment = request.assignments[memberId] ?? [] }
+            transition(to: .stable, now: now)
+            for memberId in memberOrder {
+                guard let member = members[memberId], let waiting = member.awaitingSync else { continue }
+                members[memberId]?.awaitingSync = nil
+                members[memberId]?.lastSeenMs = now  // Kafka reschedules the session on propagation
+                let response = SyncGroupResponse(
+                    error: nil, protocolType: protocolType, protocolName: protocolName, assignment: member.assignment)
+                outbox.append { waiting(response) }
             }
         case .stable:
+            markSynced(id)
             let response = SyncGroupResponse(
-                error: nil, protocolType: protocolType, protocolName: protocolName, assignment: members[request.memberId]?.assignment ?? [])
+                error: nil, protocolType: protocolType, protocolName: protocolName, assignment: members[id]?.assignment ?? [])
             outbox.append { respond(response) }
         case .empty, .dead:
             break  // validateMember answered
         }
     }
 
+    /// Kafka's `removePendingSyncMember`: once everyone synced, the sync deadline is moot.
+    private mutating func markSynced(_ id: String) {
+        pendingSync.remove(id)
+        if pendingSync.isEmpty { syncDeadlineMs = nil }
+    }
+
     // MARK: Heartbeat, LeaveGroup, commit validation
 
+    /// Kafka's `classicGroupHeartbeatToClassicGroup`: REBALANCE_IN_PROGRESS while preparing a
+    /// rebalance, nothing in CompletingRebalance/Stable. A valid heartbeat (even one answered
+    /// REBALANCE_IN_PROGRESS) refreshes the session; a rejected one does not.
     mutating func heartbeat(memberId: String, groupInstanceId: String?, generationId: Int32, now: Int64) -> GroupError? {
-        if let error = validateMember(memberId, groupInstanceId, generationId, now: now) { return error }
+        if let error = validateMember(memberId, groupInstanceId, generation: generationId) { return error }
+        members[memberId]?.lastSeenMs = now
         if state == .preparingRebalance {
             return GroupError(.rebalanceInProgress, "group \(groupId) is rebalancing; rejoin")
         }
         return nil
     }
 
-    /// Checks that a request comes from a current member of the current generation, and
-    /// refreshes that member's session.
-    private mutating func validateMember(_ id: String, _ instance: String?, _ generation: Int32, now: Int64) -> GroupError? {
-        switch state {
-        case .dead: return GroupError(.coordinatorNotAvailable, "group \(groupId) is being deleted")
-        case .empty: return GroupError(.unknownMemberId, "group \(groupId) has no members; member \(id) must join")
-        default: break
+    /// Kafka's `ClassicGroup.validateMember`: a given instance id must map to this member id
+    /// (else FENCED_INSTANCE_ID, or UNKNOWN_MEMBER_ID if the instance is unknown), and the member
+    /// must exist. The instance is checked first, so a replaced static incarnation is told it
+    /// was fenced rather than unknown.
+    private func validateMember(_ id: String, _ instance: String?) -> GroupError? {
+        if state == .dead { return GroupError(.coordinatorNotAvailable, "group \(groupId) is being deleted") }
+        if let instance {
+            guard let current = staticMembers[instance] else {
+                return GroupError(.unknownMemberId, "instance \(instance) is not a member of group \(groupId); rejoin")
+            }
+            if current != id {
+                return GroupError(.fencedInstanceId, "instance \(instance) of group \(groupId) was taken over by member \(current)")
+            }
         }
         guard members[id] != nil else {
             return GroupError(.unknownMemberId, "member \(id) is not in group \(groupId) (expired or removed); rejoin")
         }
-        if let instance, staticMembers[instance] != id {
-            return GroupError(.fencedInstanceId, "instance \(instance) of group \(groupId) was taken over by a newer member")
-        }
-        members[id]?.lastSeenMs = now
+        return nil
+    }
+
+    /// `validateMember` plus the generation: a current member of the current generation.
+    private func validateMember(_ id: String, _ instance: String?, generation: Int32) -> GroupError? {
+        if state == .empty { return GroupError(.unknownMemberId, "group \(groupId) has no members; member \(id) must join") }
+        if let error = validateMember(id, instance) { return error }
         guard generation == generationId else {
             return GroupError(
                 .illegalGeneration, "member \(id) is on generation \(generation) but group \(groupId) is on \(generationId); rejoin")
@@ -414,39 +487,40 @@ struct ClassicGroup {
         return nil
     }
 
-    /// Kafka's `ClassicGroup.validateOffsetCommit`.
+    /// Kafka's `ClassicGroup.validateOffsetCommit`. A valid member commit in Stable or
+    /// PreparingRebalance also keeps the member's session alive, as in Kafka.
     mutating func validateCommit(_ who: CommitIdentity, now: Int64) -> GroupError? {
         if state == .dead { return GroupError(.coordinatorNotAvailable, "group \(groupId) is being deleted") }
         if who.generationId < 0 && state == .empty { return nil }
-        if who.generationId < 0 || who.memberId.isEmpty {
+        if who.generationId >= 0 || !who.memberId.isEmpty || who.groupInstanceId != nil {
+            if let error = validateMember(who.memberId, who.groupInstanceId, generation: who.generationId) { return error }
+        } else if state != .empty {
             return GroupError(
                 .unknownMemberId,
                 "group \(groupId) has live members (\(state.rawValue)); only its members can commit (reset offsets once it is Empty)")
         }
-        if let error = validateMember(who.memberId, who.groupInstanceId, who.generationId, now: now) { return error }
         if state == .completingRebalance {
             return GroupError(.rebalanceInProgress, "group \(groupId) is completing a rebalance; commit after rejoining")
         }
+        if state == .stable || state == .preparingRebalance { members[who.memberId]?.lastSeenMs = now }
         return nil
     }
 
+    /// Kafka's `classicGroupLeaveToClassicGroup` for one member: by member id, or (admin
+    /// removal of a static member) by instance id with an empty member id.
     mutating func leave(memberId: String, groupInstanceId: String?, now: Int64, outbox: inout Outbox) -> GroupError? {
+        if state == .dead { return GroupError(.coordinatorNotAvailable, "group \(groupId) is being deleted") }
         var id = memberId
-        if let instance = groupInstanceId {
-            guard let current = staticMembers[instance] else {
-                return GroupError(.unknownMemberId, "instance \(instance) is not in group \(groupId)")
-            }
-            if !memberId.isEmpty && memberId != current {
-                return GroupError(.fencedInstanceId, "instance \(instance) of group \(groupId) belongs to a newer member")
+        if memberId.isEmpty {
+            guard let instance = groupInstanceId, let current = staticMembers[instance] else {
+                return GroupError(.unknownMemberId, "instance \(groupInstanceId ?? "(none)") is not in group \(groupId)")
             }
             id = current
-        }
-        if pendingMembers.removeValue(forKey: id) != nil {
+        } else if pendingMembers.removeValue(forKey: id) != nil {
             completeJoinIfReady(now: now, outbox: &outbox)
             return nil
-        }
-        guard members[id] != nil, state != .dead else {
-            return GroupError(.unknownMemberId, "member \(id) is not in group \(groupId)")
+        } else if let error = validateMember(id, groupInstanceId) {
+            return error
         }
         removeMember(id, error: GroupError(.unknownMemberId, "member \(id) left group \(groupId)"), outbox: &outbox)
         afterRemoval(now: now, reason: "member \(id) left", outbox: &outbox)
@@ -465,6 +539,7 @@ struct ClassicGroup {
         guard let member = members.removeValue(forKey: id) else { return }
         failParked(member, error, outbox: &outbox)
         memberOrder.removeAll { $0 == id }
+        pendingSync.remove(id)
         if let instance = member.groupInstanceId, staticMembers[instance] == id { staticMembers[instance] = nil }
         if leaderId == id { leaderId = memberOrder.first }
     }
@@ -479,7 +554,7 @@ struct ClassicGroup {
             outbox.append { join(response) }
         }
         if let sync = member.awaitingSync {
-            let response = SyncGroupResponse(error: error, protocolType: protocolType, protocolName: protocolName, assignment: [])
+            let response = SyncGroupResponse(error: error, protocolType: nil, protocolName: nil, assignment: [])
             outbox.append { sync(response) }
         }
     }
@@ -488,45 +563,52 @@ struct ClassicGroup {
 
     /// Expires sessions, pending member ids, and join/sync phases whose deadline passed.
     mutating func tick(now: Int64, outbox: inout Outbox) {
-        for (id, expiry) in pendingMembers where now >= expiry { pendingMembers[id] = nil }
+        let expiredPending = pendingMembers.filter { now >= $0.value }.keys
+        for id in expiredPending { pendingMembers[id] = nil }
         var expired: [String] = []
-        for id in memberOrder where members[id]?.isExpired(now: now) == true { expired.append(id) }
+        for id in memberOrder where members[id]?.isExpired(now: now, newMemberJoinTimeoutMs: newMemberJoinTimeoutMs) == true {
+            expired.append(id)
+        }
         for id in expired {
             removeMember(id, error: GroupError(.unknownMemberId, "member \(id) of \(groupId) missed its session timeout"), outbox: &outbox)
         }
-        if !expired.isEmpty { afterRemoval(now: now, reason: "session timeout of \(expired.joined(separator: ", "))", outbox: &outbox) }
+        if !expired.isEmpty {
+            afterRemoval(now: now, reason: "session timeout of \(expired.joined(separator: ", "))", outbox: &outbox)
+        } else if !expiredPending.isEmpty {
+            completeJoinIfReady(now: now, outbox: &outbox)
+        }
         if state == .preparingRebalance, let deadline = joinDeadlineMs, now >= deadline {
-            if joinDeadlineCapMs != nil {
-                joinDeadlineCapMs = nil  // the initial delay is over; now wait for stragglers normally
-                let everyoneJoined = members.values.allSatisfy { $0.awaitingJoin != nil }
-                if everyoneJoined || members.isEmpty {
-                    completeJoin(now: now, outbox: &outbox)
-                } else {
-                    joinDeadlineMs = now + (members.values.map(\.rebalanceTimeoutMs).max() ?? 0)
-                }
+            if var initial = initialRebalance, initial.newMemberAdded, initial.remainingMs > 0 {
+                // Kafka's tryCompleteInitialRebalanceElseSchedule: members still arriving, wait
+                // another delay (never past the rebalance timeout in total).
+                let delay = min(initialRebalanceDelayMs, initial.remainingMs)
+                initial.remainingMs = max(initial.remainingMs - initial.delayMs, 0)
+                initial.delayMs = delay
+                initial.newMemberAdded = false
+                initialRebalance = initial
+                joinDeadlineMs = now + delay
             } else {
                 completeJoin(now: now, outbox: &outbox)
             }
         }
-        if state == .completingRebalance, let deadline = syncDeadlineMs, now >= deadline {
-            // The leader's assignment never came: drop whoever has not synced, start over.
-            let stragglers = memberOrder.filter { members[$0]?.awaitingSync == nil }
-            for id in stragglers {
-                removeMember(id, error: GroupError(.unknownMemberId, "member \(id) did not sync in time"), outbox: &outbox)
-            }
+        if state == .completingRebalance || state == .stable, let deadline = syncDeadlineMs, now >= deadline {
+            // Kafka's expirePendingSync: whoever has not sent SyncGroup (in CompletingRebalance
+            // that includes a leader that never sent the assignment) is removed; start over.
             syncDeadlineMs = nil
-            if members.isEmpty {
-                generationId &+= 1
-                protocolName = nil
-                transition(to: .empty, now: now)
-            } else {
-                prepareRebalance(now: now, reason: "the leader did not send the assignment in time", outbox: &outbox)
+            let stragglers = memberOrder.filter { pendingSync.contains($0) }
+            if !stragglers.isEmpty {
+                for id in stragglers {
+                    removeMember(id, error: GroupError(.unknownMemberId, "member \(id) did not sync in time"), outbox: &outbox)
+                }
+                prepareRebalance(now: now, reason: "\(stragglers.joined(separator: ", ")) did not send SyncGroup in time", outbox: &outbox)
             }
         }
     }
 
     // MARK: Describe
 
+    /// Kafka's DescribeGroups view: subscription metadata and the chosen protocol only while
+    /// Stable; each member's last assignment in every state.
     func describe() -> GroupDescription {
         GroupDescription(
             groupId: groupId, state: state, protocolType: protocolType ?? "", protocolName: state == .stable ? (protocolName ?? "") : "",
@@ -536,7 +618,7 @@ struct ClassicGroup {
                 return GroupDescription.Member(
                     memberId: id, groupInstanceId: member.groupInstanceId, clientId: member.clientId, clientHost: member.clientHost,
                     metadata: state == .stable ? member.metadata(for: protocolName ?? "") : [],
-                    assignment: state == .stable ? member.assignment : [])
+                    assignment: member.assignment)
             })
     }
 }

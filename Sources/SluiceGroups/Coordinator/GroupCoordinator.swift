@@ -14,8 +14,9 @@ import Synchronization
 ///   nothing is written.
 /// - A committed offset never exceeds its partition's high watermark (clamped on recovery,
 ///   rejected on commit), so lag is never negative.
-/// - Timeouts (session, rebalance, initial delay, pending member ids) fire from `tick()`, which
-///   the coordinator's own timer thread calls (`startTimer`) or a test calls with a manual clock.
+/// - Timeouts (session, rebalance, sync, initial delay, new-member join, pending member ids)
+///   fire from `tick()`, which the coordinator's own timer thread calls (`startTimer`) or a test
+///   calls with a manual clock.
 ///
 /// Thread-safety: any threads. One lock per group; answers to parked JoinGroup/SyncGroup requests
 /// are delivered after that lock is released, on the thread that completed the phase.
@@ -30,6 +31,10 @@ public final class GroupCoordinator: Sendable {
         public var maxSessionTimeoutMs: Int32 = 1_800_000
         /// `group.max.size`.
         public var maxGroupSize: Int = .max
+        /// How long a new member may wait in its first JoinGroup before it is dropped (Kafka's
+        /// `classicGroupNewMemberJoinTimeoutMs`, 5 minutes): such a member cannot heartbeat, and a
+        /// client that timed out and retried would otherwise leave a defunct member behind.
+        public var newMemberJoinTimeoutMs: Int64 = 300_000
         /// `offsets.retention.minutes` (7 days) in ms: offsets of a group without members expire
         /// this long after the group became empty (or after the commit, if later).
         public var offsetsRetentionMs: Int64 = 7 * 24 * 3_600_000
@@ -37,6 +42,10 @@ public final class GroupCoordinator: Sendable {
         public var offsetsRetentionCheckIntervalMs: Int64 = 600_000
         /// `offset.metadata.max.bytes`.
         public var maxMetadataBytes: Int = 4096
+        /// `offsets.topic.num.partitions`, used when `__consumer_offsets` is created. Kafka's 50
+        /// spread coordinators over brokers; one embedded node only needs a few for parallel
+        /// fsyncs, and creating 50 partitions makes the first start slow.
+        public var offsetsTopicPartitions: Int32 = 8
         /// Milliseconds; injectable so tests drive timeouts deterministically.
         public var clock: @Sendable () -> Int64 = LogManager.systemClock
 
@@ -61,7 +70,7 @@ public final class GroupCoordinator: Sendable {
     public init(log: LogManager, configuration: Configuration = Configuration()) throws {
         self.log = log
         self.configuration = configuration
-        self.offsetStore = try OffsetStore(log: log)
+        self.offsetStore = try OffsetStore(log: log, partitionCount: configuration.offsetsTopicPartitions)
         self.lastExpiryCheck = Mutex(configuration.clock())
     }
 
@@ -71,7 +80,10 @@ public final class GroupCoordinator: Sendable {
         groups.withLock { groups in
             if let group = groups[id] { return group }
             guard create else { return nil }
-            let group = Group(ClassicGroup(groupId: id, initialRebalanceDelayMs: configuration.initialRebalanceDelayMs, now: now))
+            let group = Group(
+                ClassicGroup(
+                    groupId: id, initialRebalanceDelayMs: configuration.initialRebalanceDelayMs,
+                    newMemberJoinTimeoutMs: configuration.newMemberJoinTimeoutMs))
             groups[id] = group
             return group
         }
@@ -91,7 +103,12 @@ public final class GroupCoordinator: Sendable {
         if let error = validateGroupId(request.groupId) ?? validateSessionTimeout(request.sessionTimeoutMs) {
             return respond(.failure(error, memberId: request.memberId))
         }
-        guard let group = group(request.groupId, create: true) else { return }
+        // Only a member without an id creates the group (Kafka: a known member id for a group
+        // that does not exist is UNKNOWN_MEMBER_ID).
+        guard let group = group(request.groupId, create: request.memberId.isEmpty) else {
+            let error = GroupError(.unknownMemberId, "group \(request.groupId) does not exist; rejoin without a member id")
+            return respond(.failure(error, memberId: request.memberId))
+        }
         let time = now
         withGroup(group) { state, outbox in state.join(request, now: time, config: configuration, outbox: &outbox, respond: respond) }
     }
@@ -245,9 +262,14 @@ public final class GroupCoordinator: Sendable {
     }
 
     /// DescribeGroups. An unknown group is described as `Dead` with no members, as Kafka does.
+    /// A group with only committed offsets is `Empty` with the consumer protocol type, whether or
+    /// not this process has seen it live (the same answer before and after a restart).
     public func describeGroup(_ groupId: String) -> GroupDescription {
         if let group = group(groupId, create: false) {
-            let description = group.state.withLock { $0.describe() }
+            var description = group.state.withLock { $0.describe() }
+            if description.protocolType.isEmpty && description.state == .empty {
+                description.protocolType = SluiceGroups.consumerProtocolType
+            }
             if description.state != .empty || !offsetStore.committedOffsets(group: groupId).isEmpty { return description }
         } else if !offsetStore.committedOffsets(group: groupId).isEmpty {
             return GroupDescription(
@@ -266,7 +288,7 @@ public final class GroupCoordinator: Sendable {
         let time = now
         try group.map { group throws(GroupError) in
             try withGroup(group) { (state, outbox) throws(GroupError) in
-                guard state.isEmpty else {
+                guard state.state == .empty else {
                     throw GroupError(.nonEmptyGroup, "group \(groupId) has \(state.members.count) live member(s); stop them first")
                 }
                 do {
@@ -299,23 +321,36 @@ public final class GroupCoordinator: Sendable {
 
     /// Deletes (with tombstones) the offsets of groups without members that are older than
     /// `offsetsRetentionMs`, counted from the later of the commit and the group becoming empty.
+    /// Then forgets Empty groups with no offsets left (Kafka's `cleanupGroupMetadata`), so groups
+    /// that come and go (console consumers with random ids) do not accumulate in memory.
     /// - Returns: how many offsets expired.
     @discardableResult
     public func expireOffsets() throws -> Int {
         let time = now
+        let store = offsetStore
+        let retention = configuration.offsetsRetentionMs
         var expired = 0
-        for id in offsetStore.groups {
-            let live = group(id, create: false)
-            let emptySince: Int64? = live.map { group in
-                group.state.withLock { $0.isEmpty ? $0.stateSinceMs : .max }
+        for id in store.groups {
+            guard let group = group(id, create: true) else { continue }
+            // Decided and deleted under the group's lock: a member that joins and commits
+            // meanwhile either sees its commit kept (group no longer Empty) or commits after.
+            expired += try withGroup(group) { (state, _) throws(any Error) -> Int in
+                guard state.state == .empty else { return 0 }
+                let doomed = store.committedOffsets(group: id).filter { _, value in
+                    max(value.commitTimestamp, state.emptySinceMs ?? .min) + retention <= time
+                }
+                guard !doomed.isEmpty else { return 0 }
+                try store.delete(group: id, partitions: Array(doomed.keys))
+                return doomed.count
             }
-            if emptySince == .max { continue }
-            let doomed = offsetStore.committedOffsets(group: id).filter { _, value in
-                max(value.commitTimestamp, emptySince ?? .min) + configuration.offsetsRetentionMs <= time
+        }
+        for (id, group) in groups.withLock({ Array($0) }) {
+            let forget = withGroup(group) { state, outbox in
+                guard state.isIdle, store.committedOffsets(group: id).isEmpty else { return false }
+                state.markDead(now: time, outbox: &outbox)  // a racing request is told to retry
+                return true
             }
-            guard !doomed.isEmpty else { continue }
-            try offsetStore.delete(group: id, partitions: Array(doomed.keys))
-            expired += doomed.count
+            if forget { groups.withLock { if $0[id] === group { $0[id] = nil } } }
         }
         return expired
     }

@@ -3,14 +3,20 @@ import Synchronization
 
 /// A thread that runs `body` every `intervalMs` until stopped. `stop()` returns only after the
 /// last run finished, so nothing the body touches is used after its owner shut down.
-final class TimerThread: Sendable {
+///
+/// `stop()` may also be called from `body` itself (a callback it runs stops the timer, or the
+/// owner's last reference is dropped on this thread so its `deinit` stops it): it then returns at
+/// once and the loop ends after the current run, instead of waiting for itself forever.
+public final class TimerThread: Sendable {
     private final class Flag: Sendable {
         let value = Atomic<Bool>(false)
     }
     private let stopped = Flag()
     private let done = DispatchSemaphore(value: 0)
+    /// The timer's own thread, to recognise a `stop()` from inside `body`.
+    private let threadID: ObjectIdentifier
 
-    init(intervalMs: Int, name: String = "sluice-group-timer", _ body: @escaping @Sendable () -> Void) {
+    public init(intervalMs: Int, name: String = "sluice-group-timer", _ body: @escaping @Sendable () -> Void) {
         let thread = Thread { [stopped, done] in
             while !stopped.value.load(ordering: .acquiring) {
                 body()
@@ -19,11 +25,13 @@ final class TimerThread: Sendable {
             done.signal()
         }
         thread.name = name
+        threadID = ObjectIdentifier(thread)
         thread.start()
     }
 
-    func stop() {
+    public func stop() {
         guard !stopped.value.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard ObjectIdentifier(Thread.current) != threadID else { return }  // waiting would deadlock
         done.wait()
     }
 }

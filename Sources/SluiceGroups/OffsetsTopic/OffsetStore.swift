@@ -55,7 +55,12 @@ public final class OffsetStore: Sendable {
         var report: [String] = []
         for (group, committed) in offsets {
             for (tp, value) in committed {
-                guard let end = try? log.partition(tp.topic, tp.partition).highWatermark, value.offset > end else { continue }
+                guard let partition = try? log.partition(tp.topic, tp.partition) else { continue }
+                // A read-only open loaded this partition before the offsets; the writer may have
+                // appended (and committed) since, so look again before calling it data loss.
+                if log.isReadOnly { try? partition.refresh() }
+                let end = partition.highWatermark
+                guard value.offset > end else { continue }
                 report.append(
                     "group \(group): committed offset \(value.offset) of \(tp) is past its log end \(end) (the log lost data); using \(end)")
                 offsets[group]?[tp]?.offset = end

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Settings of a `LogProducer`, with Kafka's producer names where one exists.
-public struct ProducerConfiguration: Sendable {
+public struct LogProducerConfiguration: Sendable {
     /// How long a batch may wait for more records before it is written (Kafka's `linger.ms`).
     public var lingerMs: Int = 5
     /// Uncompressed bytes that fill a batch (Kafka's `batch.size`). Larger than Kafka's 16 KiB
@@ -17,6 +17,9 @@ public struct ProducerConfiguration: Sendable {
     public var recordSendTimes = false
     /// Called on the writer thread for every acknowledged batch.
     public var onAcknowledged: (@Sendable (ProducerAcknowledgement) -> Void)?
+    /// Called on the writer thread for each batch that could not be written (its records are
+    /// not in the log). `flush()` also reports the first such error.
+    public var onFailed: (@Sendable (ProducerFailure) -> Void)?
 
     public init() {}
 }
@@ -25,12 +28,42 @@ public struct ProducerConfiguration: Sendable {
 public struct ProducerAcknowledgement: Sendable {
     public var topic: String
     public var partition: Int32
+    /// The `SendReceipt.batchId` of the records in this batch.
+    public var batchId: UInt64
     public var baseOffset: Int64
     public var recordCount: Int
     /// Monotonic send time of each record (empty unless `recordSendTimes`).
     public var sendTimesNanos: [UInt64]
     public var acknowledgedAtNanos: UInt64
 }
+
+/// One batch that was not written: its records are lost unless sent again.
+public struct ProducerFailure: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var batchId: UInt64
+    public var error: any Error
+}
+
+/// Where `send` put a record: its partition, its batch, and its place in that batch. Once the
+/// batch is acknowledged (`ProducerAcknowledgement.batchId`), the record's offset is the
+/// batch's base offset plus `index`.
+public struct SendReceipt: Sendable, Hashable {
+    public var partition: Int32
+    public var batchId: UInt64
+    public var index: Int32
+}
+
+/// Where one record landed, for its completion callback.
+public struct RecordAcknowledgement: Sendable, Hashable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+}
+
+/// Called once per record sent with a completion: with its offset once its batch is
+/// acknowledged, or with the error that kept the batch out of the log.
+public typealias RecordCompletion = @Sendable (Result<RecordAcknowledgement, any Error>) -> Void
 
 /// Batches records per partition and appends them to the log, pipelined: callers fill batches,
 /// compressor threads (helped by callers when they fall behind) compress full ones, and one
@@ -49,7 +82,7 @@ public struct ProducerAcknowledgement: Sendable {
 /// when done: it stops the writer thread (which keeps the producer alive until then).
 public final class LogProducer: @unchecked Sendable {  // all mutable state is guarded by `condition`
     private let log: LogManager
-    private let configuration: ProducerConfiguration
+    private let configuration: LogProducerConfiguration
     private let condition = NSCondition()
     private let encoders = EncoderPool()
 
@@ -60,8 +93,11 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
 
     private struct Accumulator {
         var builder: RecordBatchBuilder
+        var id: UInt64
         var createdNanos: UInt64
         var sendTimes: [UInt64] = []
+        /// Per-record completions (index in the batch), for senders that asked for one.
+        var completions: [(index: Int32, completion: RecordCompletion)] = []
     }
 
     /// A topic's partitions and their open batches. Refreshed from the log once a second, so
@@ -110,6 +146,8 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         var bytes: [UInt8]
         var recordCount: Int
         var sendTimes: [UInt64]
+        var id: UInt64
+        var completions: [(index: Int32, completion: RecordCompletion)]
     }
 
     // Guarded by `condition`.
@@ -123,6 +161,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     /// ready prefix, which keeps every partition's batches in send order.
     private var queue: [(slot: UInt64, batch: EncodedBatch?)] = []
     private var nextSlot: UInt64 = 0
+    private var nextBatchId: UInt64 = 0
     private var queuedBytes = 0
     private var inFlight = 0
     private var firstError: (any Error)?
@@ -140,7 +179,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     private var freeBuffers: [[UInt8]] = []
     private static let poolLimit = 8
 
-    public init(log: LogManager, configuration: ProducerConfiguration = ProducerConfiguration()) {
+    public init(log: LogManager, configuration: LogProducerConfiguration = LogProducerConfiguration()) {
         self.log = log
         self.configuration = configuration
         let thread = Thread { [self] in writerLoop() }
@@ -156,12 +195,14 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
 
     /// Queues one record. Returns at once unless `buffer.memory` is full.
     /// - Parameter timestamp: milliseconds since the epoch; now when nil.
+    /// - Returns: where the record went, to match it with its batch's acknowledgement.
     /// - Throws: `unknownTopicOrPartition` for a missing topic or partition; an earlier write
     ///   failure is reported by `flush()`.
+    @discardableResult
     public func send(
         topic: String, partition explicitPartition: Int32? = nil, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
-        headers: [RecordHeader] = [], timestamp: Int64? = nil
-    ) throws {
+        headers: [RecordHeader] = [], timestamp: Int64? = nil, completion: RecordCompletion? = nil
+    ) throws -> SendReceipt {
         let timestamp = timestamp ?? wallClockMillis()
         let sendTime = configuration.recordSendTimes ? monotonicNanos() : 0
         var help: SealedBatch?
@@ -206,14 +247,19 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         if topicTable[t].accumulators[p] == nil {
             topicTable[t].accumulators[p] = Accumulator(
                 builder: freeBuilders.popLast() ?? RecordBatchBuilder(capacity: configuration.batchSize + configuration.batchSize / 8),
-                createdNanos: monotonicNanos())
+                id: nextBatchId, createdNanos: monotonicNanos())
+            nextBatchId += 1
             openBatches += 1
             // The writer sleeps long when nothing is open; wake it so linger.ms is kept.
             if openBatches == 1 { condition.broadcast() }
         }
+        let receipt = SendReceipt(
+            partition: partition, batchId: topicTable[t].accumulators[p]?.id ?? 0,
+            index: topicTable[t].accumulators[p]?.builder.recordCount ?? 0)
+        if let completion { topicTable[t].accumulators[p]?.completions.append((receipt.index, completion)) }
         let full = topicTable[t].append(
             to: p, key: key, value: value, headers: headers, timestamp: timestamp, sendTime: configuration.recordSendTimes ? sendTime : nil)
-        guard full else { return }
+        guard full else { return receipt }
         takeBatch(t, p)
         // Compressors behind: this caller compresses the oldest waiting batch itself.
         if pendingCompression.count > compressorsRunning { help = popPendingCompression() }
@@ -221,12 +267,16 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             stickyCounter &+= 1
             topicTable[t].sticky = Int32((p + 1 + Int(stickyCounter % UInt32(count - 1))) % count)
         }
+        return receipt
     }
 
-    public func send(topic: String, partition: Int32? = nil, record: Record) throws {
+    @discardableResult
+    public func send(topic: String, partition: Int32? = nil, record: Record, completion: RecordCompletion? = nil) throws -> SendReceipt {
         try withOptionalBytes(record.key) { key in
             try withOptionalBytes(record.value) { value in
-                try send(topic: topic, partition: partition, key: key, value: value, headers: record.headers, timestamp: record.timestamp)
+                try send(
+                    topic: topic, partition: partition, key: key, value: value, headers: record.headers, timestamp: record.timestamp,
+                    completion: completion)
             }
         }
     }
@@ -379,7 +429,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             let partition = try log.partition(batch.key.topic, batch.key.partition)
             encoded = EncodedBatch(
                 key: batch.key, partition: partition, bytes: bytes, recordCount: Int(batch.accumulator.builder.recordCount),
-                sendTimes: batch.accumulator.sendTimes)
+                sendTimes: batch.accumulator.sendTimes, id: batch.accumulator.id, completions: batch.accumulator.completions)
         } catch {
             failure = error
         }
@@ -398,6 +448,12 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             }
         }
         condition.broadcast()
+        if encoded == nil, let failure {
+            condition.unlock()
+            configuration.onFailed?(ProducerFailure(topic: batch.key.topic, partition: batch.key.partition, batchId: batch.accumulator.id, error: failure))
+            for (_, completion) in batch.accumulator.completions { completion(.failure(failure)) }
+            condition.lock()
+        }
         condition.unlock()
     }
 
@@ -419,7 +475,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             queue.removeFirst(ready)
             condition.unlock()
 
-            let (failure, acknowledged) = write(work)
+            let (failure, acknowledged, failed) = write(work)
 
             let written = work.count
             condition.lock()
@@ -431,9 +487,10 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             inFlight -= written
             if let failure { firstError = firstError ?? failure }
             condition.broadcast()
-            if let callback = configuration.onAcknowledged, !acknowledged.isEmpty {
+            if !acknowledged.isEmpty || !failed.isEmpty {
                 condition.unlock()
-                for ack in acknowledged { callback(ack) }
+                if let callback = configuration.onAcknowledged { for ack in acknowledged { callback(ack) } }
+                if let callback = configuration.onFailed { for failure in failed { callback(failure) } }
                 condition.lock()
             }
         }
@@ -444,10 +501,11 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
 
     /// Appends the batches, then acknowledges each partition once (one fsync per partition
     /// covers every batch written to it in this round).
-    private func write(_ work: [EncodedBatch]) -> ((any Error)?, [ProducerAcknowledgement]) {
+    private func write(_ work: [EncodedBatch]) -> ((any Error)?, [ProducerAcknowledgement], [ProducerFailure]) {
         var failure: (any Error)?
         var results: [(EncodedBatch, AppendResult)] = []
         var ends: [ObjectIdentifier: (Partition, Int64)] = [:]
+        var failures: [ProducerFailure] = []
         for batch in work {
             do {
                 let result = try batch.partition.write(batch.bytes)
@@ -455,22 +513,34 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
                 ends[ObjectIdentifier(batch.partition)] = (batch.partition, result.nextOffset)
             } catch {
                 failure = failure ?? error
+                failures.append(ProducerFailure(topic: batch.key.topic, partition: batch.key.partition, batchId: batch.id, error: error))
+                for (_, completion) in batch.completions { completion(.failure(error)) }
             }
         }
-        var failed = Set<ObjectIdentifier>()
+        var failed: [ObjectIdentifier: any Error] = [:]
         for (id, (partition, end)) in ends {
             do { try partition.acknowledge(upTo: end) } catch {
                 failure = failure ?? error
-                failed.insert(id)
+                failed[id] = error
             }
         }
         let now = monotonicNanos()
-        let acknowledged = results.filter { !failed.contains(ObjectIdentifier($0.0.partition)) }.map { batch, result in
-            ProducerAcknowledgement(
-                topic: batch.key.topic, partition: batch.key.partition, baseOffset: result.baseOffset, recordCount: result.recordCount,
-                sendTimesNanos: batch.sendTimes, acknowledgedAtNanos: now)
+        var acknowledged: [ProducerAcknowledgement] = []
+        for (batch, result) in results {
+            if let error = failed[ObjectIdentifier(batch.partition)] {
+                failures.append(ProducerFailure(topic: batch.key.topic, partition: batch.key.partition, batchId: batch.id, error: error))
+                for (_, completion) in batch.completions { completion(.failure(error)) }
+            } else {
+                for (index, completion) in batch.completions {
+                    completion(.success(RecordAcknowledgement(topic: batch.key.topic, partition: batch.key.partition, offset: result.baseOffset + Int64(index))))
+                }
+                acknowledged.append(
+                    ProducerAcknowledgement(
+                        topic: batch.key.topic, partition: batch.key.partition, batchId: batch.id, baseOffset: result.baseOffset,
+                        recordCount: result.recordCount, sendTimesNanos: batch.sendTimes, acknowledgedAtNanos: now))
+            }
         }
-        return (failure, acknowledged)
+        return (failure, acknowledged, failures)
     }
 }
 

@@ -68,6 +68,8 @@ public final class Partition: Sendable {
     private let transcoder = Mutex<TranscoderBox>(TranscoderBox())
     private let highWatermarkValue: Atomic<Int64>
     private let dataArrived = NSCondition()
+    /// Readers waiting on several partitions at once (consumers).
+    private let watchers = Mutex<[DataSignal]>([])
     /// What recovery found and did when this partition was opened (for the operator's log).
     public let recoveryReport: [String]
     private let rollHook = Mutex<(@Sendable () -> Void)?>(nil)
@@ -435,6 +437,18 @@ public final class Partition: Sendable {
         dataArrived.lock()
         dataArrived.broadcast()
         dataArrived.unlock()
+        for watcher in watchers.withLock({ $0 }) { watcher.notify() }
+    }
+
+    /// Calls `signal.notify()` whenever the high watermark advances, until `unwatch`.
+    public func watch(_ signal: DataSignal) {
+        watchers.withLock { watchers in
+            if !watchers.contains(where: { $0 === signal }) { watchers.append(signal) }
+        }
+    }
+
+    public func unwatch(_ signal: DataSignal) {
+        watchers.withLock { $0.removeAll { $0 === signal } }
     }
 
     /// Blocks until the high watermark passes `offset` or `timeoutMs` elapses.

@@ -155,7 +155,9 @@ struct SluiceCLITests {
             out.stdout == "Topic: audit-log\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: compression.type=uncompressed,retention.ms=86400000\n"
                 + "\tTopic: audit-log\tPartition: 0\tLeader: 0\tLogStartOffset: 0\tLogEndOffset: 0\tSegments: 1\tSize: 0\n")
         out = try run(["topics", "describe"])
-        #expect(out.stdout.hasPrefix("Topic: audit-log\t") && out.stdout.contains(describeOrders), "\(out)")
+        // `consume` without --group joined a console-consumer-NNNNN group, as Kafka's does, so
+        // the internal offsets topic exists and is listed first, as in Kafka.
+        #expect(out.stdout.hasPrefix("Topic: __consumer_offsets\t") && out.stdout.contains("Topic: audit-log\t") && out.stdout.contains(describeOrders), "\(out)")
 
         // alter: more partitions, then a config
         out = try run(["topics", "alter", "--topic", "orders", "--partitions", "5"])
@@ -179,7 +181,9 @@ struct SluiceCLITests {
         out = try run(["topics", "delete", "--topic", "audit-log"])
         #expect(out.stdout == "Deleted topic audit-log.\n")
         out = try run(["topics", "list"])
-        #expect(out.stdout == "orders\n")
+        #expect(out.stdout == "__consumer_offsets\norders\n")
+        out = try run(["groups", "list"])
+        #expect(out.stdout.hasPrefix("console-consumer-"), "\(out)")
         #expect(!FileManager.default.fileExists(atPath: data + "/audit-log-0"))
         #expect(!FileManager.default.fileExists(atPath: data + "/topics/audit-log.json"))
     }

@@ -80,7 +80,7 @@ struct KafkaPythonInteropTests {
 
         // 2. Through the batching producer: keyed records (murmur2 picks the partition), records
         //    for an explicit partition, large ones, with and without headers.
-        var configuration = ProducerConfiguration()
+        var configuration = LogProducerConfiguration()
         configuration.batchSize = 8 << 10
         // Batches are sealed only when full or flushed, on this thread: no linger expiry on the
         // writer thread, so the order of batches per partition is the send order.

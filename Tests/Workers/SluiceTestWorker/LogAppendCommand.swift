@@ -123,7 +123,7 @@ enum LogAppendCommand {
         }
         for index in 0..<settings.producers {
             let source = "p\(index)"
-            var configuration = ProducerConfiguration()
+            var configuration = LogProducerConfiguration()
             configuration.batchSize = settings.producerBatchBytes
             configuration.lingerMs = 2
             configuration.bufferMemory = 16 * settings.producerBatchBytes

@@ -7,6 +7,8 @@
 //     log-append   append to a topic from several threads until killed, reporting every
 //                  acknowledged append on stdout (see LogAppendCommand.swift)
 //     log-dump     print a partition's records (read-only), to look into a kept data directory
+//     group-consume  consume as a group member, producing one output per input, and kill itself
+//                  with SIGKILL at a chosen point (see GroupConsumeCommand.swift)
 //
 // Output protocol, shared by every subcommand: one line per event on stdout, each written with a
 // single write(2) (no stdio buffering), so a line the parent reads is complete and was written
@@ -25,6 +27,7 @@ import Darwin
 let subcommands: [String: ([String]) throws -> Void] = [
     "log-append": LogAppendCommand.run,
     "log-dump": LogDumpCommand.run,
+    "group-consume": GroupConsumeCommand.run,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -1,15 +1,14 @@
 import Foundation
-import Testing
 
 #if canImport(Glibc)
-import Glibc
+public import Glibc
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 
 /// The `SluiceTestWorker` executable (target in Tests/Workers) that crash tests run as a child.
-enum CrashTestWorker {
-    static let name = "SluiceTestWorker"
+public enum CrashTestWorker {
+    public static let name = "SluiceTestWorker"
 
     /// `$SLUICE_TEST_WORKER`, or `SluiceTestWorker` in the build products directory the test
     /// bundle runs from: `.build/debug`, `.build/<triple>/debug`, or `<--scratch-path>/debug`
@@ -52,19 +51,13 @@ enum CrashTestWorker {
             ))
     }()
 
-    static func path(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        switch located {
-        case .success(let path): return path
-        case .failure(let error):
-            Issue.record("\(error)", sourceLocation: sourceLocation)
-            throw error
-        }
-    }
+    /// The worker's path, or an error saying where it was looked for.
+    public static func path() throws -> String { try located.get() }
 }
 
-struct CrashWorkerError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct CrashWorkerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A worker child started with `posix_spawn`: stdout is a pipe the parent reads line by line
@@ -73,12 +66,12 @@ struct CrashWorkerError: Error, CustomStringConvertible {
 /// every line the child wrote before it died.
 ///
 /// Single-threaded use only (one test drives it).
-final class CrashWorkerProcess {
-    enum Termination: Equatable, CustomStringConvertible {
+public final class CrashWorkerProcess {
+    public enum Termination: Equatable, CustomStringConvertible {
         case exited(Int32)
         case signaled(Int32)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .exited(let code): "exited with status \(code)"
             case .signaled(let signal): "killed by signal \(signal)"
@@ -86,17 +79,17 @@ final class CrashWorkerProcess {
         }
     }
 
-    let pid: pid_t
-    let standardErrorPath: String
+    public let pid: pid_t
+    public let standardErrorPath: String
     private let output: Int32
     private var pending: [UInt8] = []
     private var endOfOutput = false
     /// Complete lines read so far, without their newline.
-    private(set) var lines: [String] = []
-    private(set) var termination: Termination?
+    public private(set) var lines: [String] = []
+    public private(set) var termination: Termination?
 
     /// Starts `executable` with `arguments` and the test process's environment.
-    init(executable: String, arguments: [String], standardErrorPath: String) throws {
+    public init(executable: String, arguments: [String], standardErrorPath: String) throws {
         // Close-on-exec, so other children cannot hold the pipe open. (Another test's child
         // spawned between pipe() and fcntl() could still inherit it; that only delays seeing an
         // early exit until the kill deadline, since nothing here waits for end of file.)
@@ -146,7 +139,7 @@ final class CrashWorkerProcess {
     /// child closes its stdout (it exited).
     /// - Returns: false when the child's output ended before the deadline.
     @discardableResult
-    func readLines(until deadline: UInt64) -> Bool {
+    public func readLines(until deadline: UInt64) -> Bool {
         while !endOfOutput {
             let now = DispatchTime.now().uptimeNanoseconds
             guard now < deadline else { return true }
@@ -160,13 +153,13 @@ final class CrashWorkerProcess {
     }
 
     /// Sends `signal` to the child (SIGKILL unless told otherwise).
-    func kill(_ signal: Int32 = SIGKILL) {
+    public func kill(_ signal: Int32 = SIGKILL) {
         _ = systemKill(pid, signal)
     }
 
     /// Reaps the child (blocking until it is gone).
     @discardableResult
-    func wait() -> Termination {
+    public func wait() -> Termination {
         if let termination { return termination }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -178,7 +171,7 @@ final class CrashWorkerProcess {
 
     /// After `wait()`: reads everything the dead child left in the pipe. A last line without its
     /// newline (impossible with one write(2) per line, which a kill cannot cut) is returned.
-    func drain() -> String? {
+    public func drain() -> String? {
         precondition(termination != nil, "drain() reads what a finished child wrote; wait() first")
         let flags = fcntl(output, F_GETFL)
         _ = fcntl(output, F_SETFL, flags | O_NONBLOCK)
@@ -189,7 +182,7 @@ final class CrashWorkerProcess {
     }
 
     /// What the child wrote to stderr (the file), for failure reports.
-    var standardError: String {
+    public var standardError: String {
         (try? String(contentsOfFile: standardErrorPath, encoding: .utf8)) ?? ""
     }
 

@@ -1,0 +1,369 @@
+import Dispatch
+public import SluiceGroups
+import Synchronization
+
+/// Reads records from topics, alone (`assign`) or as a member of a consumer group (`subscribe`),
+/// and commits how far it got.
+///
+/// Two ways to use it:
+/// - **Handler style** (`run`, `runBatches`, or the async sequences `records()` / `batches()`):
+///   the consumer knows when each record's processing finished and commits per
+///   `configuration.ackMode` (Spring Kafka's AckModes). This is the at-least-once path.
+/// - **Poll style** (`poll`, `markProcessed`, `commit`), as Kafka's `KafkaConsumer`, for full
+///   control; `enableAutoCommit` gives Kafka's auto-commit (which commits what `poll` handed out).
+///
+/// Guarantees:
+/// - Only offsets of processed records are committed (except with `enableAutoCommit`, which by
+///   Kafka's definition commits what was handed out). A committed offset is the next offset to
+///   read, and is durable when `commit` returns.
+/// - Revoked partitions are committed up to what was processed before they go, so the next
+///   owner neither skips nor (after a clean handover) repeats records. Lost partitions (timed
+///   out, fenced) are not committed: their records are delivered again.
+/// - `close()` commits what was processed and leaves the group at once, so the others take over
+///   without waiting for a session timeout.
+///
+/// Threading: like Kafka's consumer, drive it from one thread at a time (`poll`, `run`); `stop()`
+/// and `wakeup()` may be called from anywhere.
+public final class Consumer: Sendable {
+    public let configuration: ConsumerConfiguration
+    private let backend: any ConsumerBackend
+    private let state = Mutex(State())
+    private let clock: @Sendable () -> Int64
+    private let pollQueue = DispatchQueue(label: "sluice-consumer-poll")
+
+    private struct State {
+        var listener: RebalanceListener?
+        /// The offset after the last processed record, per partition.
+        var processed: [TopicPartition: Int64] = [:]
+        /// The offset after the last record handed out by `poll`, per partition.
+        var handedOut: [TopicPartition: Int64] = [:]
+        /// What this consumer last committed, per partition.
+        var committed: [TopicPartition: Int64] = [:]
+        var lastCommitMs: Int64 = 0
+        var processedSinceCommit = 0
+        var stopRequested = false
+        var closed = false
+    }
+
+    public convenience init(backend: any Backend, configuration: ConsumerConfiguration) throws {
+        try self.init(backend: backend, configuration: configuration) { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
+    }
+
+    /// - Parameter clock: milliseconds for the AckMode and auto-commit timers (tests pin it).
+    init(backend: any Backend, configuration: ConsumerConfiguration, clock: @escaping @Sendable () -> Int64) throws {
+        self.configuration = configuration
+        self.backend = try backend.makeConsumer(configuration)
+        self.clock = clock
+        state.withLock { $0.lastCommitMs = clock() }
+    }
+
+    // MARK: Subscription
+
+    /// Joins `configuration.groupId` and shares `topics`' partitions with the other members.
+    public func subscribe(_ topics: [String], listener: RebalanceListener? = nil) throws {
+        state.withLock { $0.listener = listener }
+        try backend.subscribe(topics) { [weak self] event in try self?.handle(event) }
+    }
+
+    /// Reads exactly `partitions`, outside group management (commits need a group id and are
+    /// accepted while the group has no members).
+    public func assign(_ partitions: [TopicPartition]) throws { try backend.assign(partitions) }
+
+    public var assignment: Set<TopicPartition> { backend.assignment }
+    public var groupMetadata: ConsumerGroupMetadata? { backend.groupMetadata }
+
+    private func handle(_ event: RebalanceEvent) throws {
+        let listener = state.withLock { $0.listener }
+        switch event {
+        case .assigned(let partitions):
+            try listener?.onAssigned(partitions)
+        case .revoked(let partitions):
+            try listener?.onRevoked(partitions)
+            // Commit-on-revoke: the new owner starts right after what was done here.
+            let offsets = state.withLock { s in
+                let source = configuration.enableAutoCommit ? s.handedOut : s.processed
+                return pendingOffsets(source, s.committed, only: Set(partitions))
+            }
+            do {
+                try commitNow(offsets)
+            } catch ConsumerError.group(let error) where error.code.requiresRejoin {
+                // Fenced meanwhile: the records will be delivered again (never skipped).
+            }
+            forget(partitions)
+        case .lost(let partitions):
+            try listener?.onLost(partitions)
+            forget(partitions)
+        }
+    }
+
+    private func forget(_ partitions: [TopicPartition]) {
+        state.withLock { s in
+            for tp in partitions {
+                s.processed[tp] = nil
+                s.handedOut[tp] = nil
+                s.committed[tp] = nil
+            }
+        }
+    }
+
+    // MARK: Poll style
+
+    /// Fetches what is available, waiting up to `timeoutMs` for data. Also runs the group
+    /// protocol: rebalance listeners and commit-on-revoke run inside this call.
+    public func poll(timeoutMs: Int = 100) throws -> ConsumerRecords {
+        if configuration.enableAutoCommit { try autoCommitIfDue() }
+        let records = try backend.poll(timeoutMs: timeoutMs)
+        if !records.partitions.isEmpty {
+            state.withLock { s in
+                for part in records.partitions { s.handedOut[part.partition] = part.nextOffset }
+            }
+        }
+        return records
+    }
+
+    /// Marks records processed: the next `commit()` (or the AckMode) includes them.
+    public func markProcessed(_ record: ConsumerRecord) {
+        markProcessed([record.topicPartition: record.offset + 1])
+    }
+
+    /// Marks a whole poll processed.
+    public func markProcessed(_ records: ConsumerRecords) { markProcessed(records.nextOffsets) }
+
+    /// Marks processed up to (not including) each offset.
+    public func markProcessed(_ offsets: [TopicPartition: Int64]) {
+        state.withLock { s in
+            for (tp, offset) in offsets where offset > (s.processed[tp] ?? .min) { s.processed[tp] = offset }
+        }
+    }
+
+    /// Synchronously and durably commits every processed offset not yet committed.
+    public func commit() throws {
+        let offsets = state.withLock { pendingOffsets($0.processed, $0.committed, only: nil) }
+        try commitNow(offsets)
+    }
+
+    /// Synchronously and durably commits these offsets (the next offset to read per partition).
+    public func commit(_ offsets: [TopicPartition: Int64]) throws { try commitNow(offsets) }
+
+    /// Commits the processed offsets on a background queue (in call order); `completion`
+    /// receives the error, if any.
+    public func commitAsync(completion: (@Sendable ((any Error)?) -> Void)? = nil) {
+        let offsets = state.withLock { pendingOffsets($0.processed, $0.committed, only: nil) }
+        pollQueue.async { [self] in
+            do {
+                try commitNow(offsets)
+                completion?(nil)
+            } catch {
+                completion?(error)
+            }
+        }
+    }
+
+    private func commitNow(_ offsets: [TopicPartition: Int64]) throws {
+        let now = clock()
+        guard !offsets.isEmpty else {
+            state.withLock { s in
+                s.lastCommitMs = now
+                s.processedSinceCommit = 0
+            }
+            return
+        }
+        try backend.commit(offsets)
+        state.withLock { s in
+            for (tp, offset) in offsets { s.committed[tp] = max(s.committed[tp] ?? .min, offset) }
+            s.lastCommitMs = now
+            s.processedSinceCommit = 0
+        }
+    }
+
+    private func pendingOffsets(
+        _ source: [TopicPartition: Int64], _ committed: [TopicPartition: Int64], only: Set<TopicPartition>?
+    ) -> [TopicPartition: Int64] {
+        source.filter { tp, offset in (only?.contains(tp) ?? true) && offset > (committed[tp] ?? .min) }
+    }
+
+    private func autoCommitIfDue() throws {
+        let offsets = state.withLock { s -> [TopicPartition: Int64]? in
+            guard clock() - s.lastCommitMs >= Int64(configuration.autoCommitIntervalMs) else { return nil }
+            return pendingOffsets(s.handedOut, s.committed, only: nil)
+        }
+        guard let offsets else { return }
+        do {
+            try commitNow(offsets)
+        } catch ConsumerError.group(let error) where error.code.requiresRejoin {
+            // Kafka logs and carries on: the group is rebalancing; the next poll rejoins.
+        }
+    }
+
+    /// The committed offsets of `partitions` for this consumer's group.
+    public func committed(_ partitions: [TopicPartition]) throws -> [TopicPartition: Int64] { try backend.committed(partitions) }
+
+    public func seek(_ partition: TopicPartition, to position: SeekPosition) throws {
+        try backend.seek(partition, to: position)
+        // Records before the new position are no longer "handed out"; processed stays as is.
+        let offset = try backend.position(partition)
+        state.withLock { $0.handedOut[partition] = offset }
+    }
+
+    /// The offset of the next record `poll` will return for `partition`.
+    public func position(_ partition: TopicPartition) throws -> Int64 { try backend.position(partition) }
+
+    public func pause(_ partitions: [TopicPartition]) { backend.pause(partitions) }
+    public func resume(_ partitions: [TopicPartition]) { backend.resume(partitions) }
+    public var paused: Set<TopicPartition> { backend.paused }
+
+    /// Ends a waiting `poll` early (from any thread).
+    public func wakeup() { backend.wakeup() }
+
+    /// Commits what was processed (what was handed out, with auto-commit), then leaves the group.
+    public func close() throws {
+        guard !state.withLock({ s in defer { s.closed = true }; return s.closed }) else { return }
+        var failure: (any Error)?
+        do {
+            if configuration.enableAutoCommit {
+                try commitNow(state.withLock { pendingOffsets($0.handedOut, $0.committed, only: nil) })
+            } else if configuration.groupId != nil {
+                try commitProcessed()
+            }
+        } catch {
+            failure = error
+        }
+        do { try backend.close() } catch { failure = failure ?? error }
+        if let failure { throw failure }
+    }
+
+    // MARK: Handler style
+
+    /// Asks `run`/`runBatches` to return after the batch in hand (from any thread).
+    public func stop() {
+        state.withLock { $0.stopRequested = true }
+        backend.wakeup()
+    }
+
+    private var stopRequested: Bool { state.withLock { $0.stopRequested } }
+
+    /// Polls and hands every record to `handler` until `stop()`, committing per
+    /// `configuration.ackMode`. If `handler` throws, what was processed before it is committed
+    /// and the error is rethrown (the failed record will be delivered again).
+    /// - Parameter until: checked before every poll; `run` returns once it is true.
+    public func run(
+        pollTimeoutMs: Int = 100, until: () throws -> Bool = { false }, _ handler: (ConsumerRecord, Acknowledgment) throws -> Void
+    ) throws {
+        try loop(pollTimeoutMs, until) { records in
+            var done: [TopicPartition: Int64] = [:]
+            defer { if !configuration.ackMode.isManual { markProcessed(done) } }
+            for record in try records.records() {
+                let next = [record.topicPartition: record.offset + 1]
+                try handler(record, Acknowledgment(consumer: self, offsets: next))
+                done[record.topicPartition] = record.offset + 1
+                if configuration.ackMode == .record {
+                    markProcessed(next)
+                    try commitProcessed()
+                }
+            }
+        }
+    }
+
+    /// `run` for handlers that never acknowledge by hand (every mode but the manual ones).
+    public func run(pollTimeoutMs: Int = 100, until: () throws -> Bool = { false }, _ handler: (ConsumerRecord) throws -> Void) throws {
+        try run(pollTimeoutMs: pollTimeoutMs, until: until) { record, _ in try handler(record) }
+    }
+
+    /// Polls and hands each poll's records to `handler` as one batch until `stop()`, committing
+    /// per `configuration.ackMode` (`record` behaves as `batch` here). The zero-copy path:
+    /// iterate with `ConsumerRecords.forEach`.
+    public func runBatches(
+        pollTimeoutMs: Int = 100, until: () throws -> Bool = { false }, _ handler: (ConsumerRecords, Acknowledgment) throws -> Void
+    ) throws {
+        try loop(pollTimeoutMs, until) { records in
+            try handler(records, Acknowledgment(consumer: self, offsets: records.nextOffsets))
+            if !configuration.ackMode.isManual { markProcessed(records) }
+        }
+    }
+
+    private func loop(_ pollTimeoutMs: Int, _ until: () throws -> Bool, _ process: (ConsumerRecords) throws -> Void) throws {
+        state.withLock { $0.stopRequested = false }
+        while try !stopRequested && !until() {
+            let records = try poll(timeoutMs: pollTimeoutMs)
+            do {
+                if !records.isEmpty { try process(records) }
+            } catch {
+                try? commit()  // keep what was finished before the failure
+                throw error
+            }
+            try afterPoll(records)
+        }
+    }
+
+    /// The AckMode decision made after each poll's records were processed (Spring's
+    /// `processCommits`): `batch` and `manual` commit, `time`/`count` when due.
+    func afterPoll(_ records: ConsumerRecords) throws {
+        guard !configuration.enableAutoCommit else { return }
+        let elapsed = clock() - state.withLock { $0.lastCommitMs }
+        let count = state.withLock { s in
+            s.processedSinceCommit += records.count
+            return s.processedSinceCommit
+        }
+        switch configuration.ackMode {
+        case .record, .batch, .manual:
+            if !records.isEmpty { try commitProcessed() }
+        case .manualImmediate:
+            break
+        case .time(let ms):
+            if elapsed >= Int64(ms) { try commitProcessed() }
+        case .count(let n):
+            if count >= n { try commitProcessed() }
+        case .countTime(let n, let ms):
+            if count >= n || elapsed >= Int64(ms) { try commitProcessed() }
+        }
+    }
+
+    /// An AckMode commit. When the group is rebalancing (or this member was fenced) the offsets
+    /// stay pending, as Spring's container does: the next commit point, or the commit-on-revoke,
+    /// retries them; if the partition was lost instead, its new owner repeats those records.
+    func commitProcessed() throws {
+        do {
+            try commit()
+        } catch ConsumerError.group(let error) where error.code.requiresRejoin {
+        }
+    }
+
+    // MARK: Async
+
+    /// Runs a blocking poll off the cooperative thread pool.
+    func pollAsync(timeoutMs: Int) async throws -> ConsumerRecords {
+        try await withCheckedThrowingContinuation { continuation in
+            pollQueue.async { [self] in
+                continuation.resume(with: Result { try poll(timeoutMs: timeoutMs) })
+            }
+        }
+    }
+
+    /// The records as an async sequence. A record counts as processed when the loop asks for
+    /// the next one; commits follow `configuration.ackMode` (manual modes: call
+    /// `acknowledge(_:)`). Ends when the task is cancelled or `stop()` is called.
+    public func records(pollTimeoutMs: Int = 200) -> ConsumerRecordSequence {
+        ConsumerRecordSequence(consumer: self, pollTimeoutMs: pollTimeoutMs)
+    }
+
+    /// Each poll as one element of an async sequence; a batch counts as processed when the loop
+    /// asks for the next.
+    public func batches(pollTimeoutMs: Int = 200) -> ConsumerBatchSequence {
+        ConsumerBatchSequence(consumer: self, pollTimeoutMs: pollTimeoutMs)
+    }
+
+    /// The acknowledgment for a record, for the manual AckModes with the async sequences.
+    public func acknowledgment(for record: ConsumerRecord) -> Acknowledgment {
+        Acknowledgment(consumer: self, offsets: [record.topicPartition: record.offset + 1])
+    }
+
+    func nextBatch(pollTimeoutMs: Int) async throws -> ConsumerRecords? {
+        state.withLock { $0.stopRequested = false }
+        while !Task.isCancelled && !stopRequested {
+            let records = try await pollAsync(timeoutMs: pollTimeoutMs)
+            if !records.isEmpty { return records }
+            try afterPoll(records)  // `time` commits fall due while idle too
+        }
+        return nil
+    }
+}

@@ -1,0 +1,83 @@
+public import SluiceGroups
+public import SluiceLog
+import Synchronization
+
+/// The backend for the embedded log: one `LogManager` (a data directory this process owns) and
+/// its `GroupCoordinator`, with consumers and producers running in this process.
+///
+/// Owns two background threads: the coordinator's timer (session and rebalance timeouts) and
+/// the consumers' heartbeats. `close()` stops both and, if this backend opened the log, closes it.
+public final class EmbeddedBackend: Backend {
+    public let log: LogManager
+    public let coordinator: GroupCoordinator
+    private let ownsLog: Bool
+    private let consumers = Mutex<[ObjectIdentifier: WeakConsumer]>([:])
+    private let heartbeatThread = Mutex<TimerThread?>(nil)
+
+    private struct WeakConsumer: @unchecked Sendable {  // only read under the lock
+        weak var consumer: EmbeddedConsumer?
+    }
+
+    /// Opens (creating when missing) the data directory `directory`.
+    public convenience init(directory: String, coordinator configuration: GroupCoordinator.Configuration = .init()) throws {
+        let log = try LogManager(directory: directory)
+        do {
+            try self.init(log: log, coordinator: configuration, ownsLog: true)
+        } catch {
+            try? log.close()
+            throw error
+        }
+    }
+
+    /// Runs on an already open log (which the caller keeps and closes).
+    public convenience init(log: LogManager, coordinator configuration: GroupCoordinator.Configuration = .init()) throws {
+        try self.init(log: log, coordinator: configuration, ownsLog: false)
+    }
+
+    private init(log: LogManager, coordinator configuration: GroupCoordinator.Configuration, ownsLog: Bool) throws {
+        self.log = log
+        self.ownsLog = ownsLog
+        coordinator = try GroupCoordinator(log: log, configuration: configuration)
+        coordinator.startTimer()
+    }
+
+    public func makeConsumer(_ configuration: ConsumerConfiguration) throws -> any ConsumerBackend {
+        try EmbeddedConsumer(log: log, coordinator: coordinator, configuration: configuration, heartbeats: self)
+    }
+
+    public func makeProducer(_ configuration: ProducerConfiguration) throws -> any ProducerBackend {
+        EmbeddedProducer(log: log, configuration: configuration)
+    }
+
+    public func partitionCount(of topic: String) throws -> Int { try log.partitionCount(topic) }
+
+    func register(_ consumer: EmbeddedConsumer) {
+        consumers.withLock { $0[ObjectIdentifier(consumer)] = WeakConsumer(consumer: consumer) }
+        heartbeatThread.withLock { thread in
+            guard thread == nil else { return }
+            thread = TimerThread(intervalMs: 100, name: "sluice-heartbeat") { [weak self] in self?.heartbeat() }
+        }
+    }
+
+    func deregister(_ consumer: EmbeddedConsumer) {
+        consumers.withLock { $0[ObjectIdentifier(consumer)] = nil }
+    }
+
+    private func heartbeat() {
+        let live = consumers.withLock { consumers in
+            consumers = consumers.filter { $0.value.consumer != nil }
+            return consumers.values.compactMap(\.consumer)
+        }
+        for consumer in live { consumer.heartbeatIfDue() }
+    }
+
+    /// Stops the background threads; closes the log if this backend opened it.
+    public func close() throws {
+        heartbeatThread.withLock { thread in
+            thread?.stop()
+            thread = nil
+        }
+        coordinator.stopTimer()
+        if ownsLog { try log.close() }
+    }
+}

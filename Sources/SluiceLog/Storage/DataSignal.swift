@@ -1,0 +1,35 @@
+import Foundation
+
+/// A wake-up a reader shares across many partitions: each partition it watches calls `notify()`
+/// when its high watermark advances, and the reader sleeps in `wait` until any of them does (or
+/// something else, like a rebalance, calls `notify()`).
+///
+/// Guarantees: a `notify()` that happens before `wait` is not lost (the signal is sticky until a
+/// `wait` consumes it), so a reader that checks its partitions and then waits never misses data
+/// that arrived in between.
+public final class DataSignal: @unchecked Sendable {  // all state is behind `condition`
+    private let condition = NSCondition()
+    private var signalled = false
+
+    public init() {}
+
+    public func notify() {
+        condition.lock()
+        signalled = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Waits until notified or `timeoutMs` passes. - Returns: whether it was notified.
+    @discardableResult
+    public func wait(timeoutMs: Int) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: Double(max(timeoutMs, 0)) / 1000)
+        condition.lock()
+        defer { condition.unlock() }
+        while !signalled {
+            if !condition.wait(until: deadline) { break }
+        }
+        defer { signalled = false }
+        return signalled
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import SluiceClient
+import SluiceGroups
+import Testing
+
+/// The behaviours of the seed note (kafka-basics.md), on the embedded backend.
+@Suite("Consumer groups")
+struct ConsumerGroupTests {
+    @Test func everyGroupReadsEveryRecordAndGroupsAreIndependent() throws {
+        let cluster = try TestCluster()
+        try cluster.produce(count: 300)
+        for group in ["payment", "shipping", "stats"] {
+            let consumer = try cluster.consumer(group: group)
+            try consumer.subscribe(["orders"])
+            var seen: [String] = []
+            try pollUntil([consumer], handle: { _, records in
+                seen += records.values
+                consumer.markProcessed(records)
+            }) { seen.count >= 300 }
+            try consumer.close()
+            #expect(Set(seen).count == 300, "group \(group)")
+            #expect(cluster.committed(group) == (try cluster.endOffsets()))
+        }
+    }
+
+    @Test func partitionsAreSplitAndExtraMembersSitIdle() throws {
+        let cluster = try TestCluster()
+        let consumers = try (0..<4).map { _ in try cluster.consumer(group: "g") }
+        for consumer in consumers { try consumer.subscribe(["orders"]) }
+        try pollUntil(consumers) {
+            consumers.map(\.assignment.count).reduce(0, +) == 3 && consumers.allSatisfy { $0.groupMetadata?.generationId ?? -1 > 0 }
+                && Set(consumers.compactMap { $0.groupMetadata?.generationId }).count == 1
+        }
+        let assignments = consumers.map(\.assignment)
+        #expect(assignments.filter(\.isEmpty).count == 1, "one of four members is idle with three partitions")
+        #expect(Set(assignments.flatMap { $0 }).count == 3, "no partition has two owners")
+        let description = cluster.backend.coordinator.describeGroup("g")
+        #expect(description.state == .stable)
+        #expect(description.members.count == 4)
+        for consumer in consumers { try consumer.close() }
+        #expect(cluster.backend.coordinator.describeGroup("g").state != .stable)
+    }
+
+    @Test func perPartitionOrderIsKept() throws {
+        let cluster = try TestCluster()
+        try cluster.produce(count: 500)
+        let consumer = try cluster.consumer(group: "g")
+        try consumer.subscribe(["orders"])
+        var last: [TopicPartition: Int64] = [:]
+        var count = 0
+        try pollUntil([consumer], handle: { _, records in
+            for record in try records.records() {
+                #expect(record.offset > last[record.topicPartition] ?? -1)
+                last[record.topicPartition] = record.offset
+                count += 1
+            }
+        }) { count >= 500 }
+        try consumer.close()
+    }
+
+    @Test func aGroupResumesAfterItsCommitsAndLatestSkipsHistory() throws {
+        let cluster = try TestCluster()
+        try cluster.produce(count: 100)
+        let first = try cluster.consumer(group: "g")
+        try first.subscribe(["orders"])
+        var seen = 0
+        try pollUntil([first], handle: { _, records in
+            seen += records.count
+            first.markProcessed(records)
+        }) { seen >= 100 }
+        try first.close()
+        try cluster.produce(count: 20, prefix: "later", from: 100)
+        let again = try cluster.consumer(group: "g", reset: .latest)
+        try again.subscribe(["orders"])
+        var values: [String] = []
+        try pollUntil([again], handle: { _, records in values += records.values }) { values.count >= 20 }
+        #expect(values.allSatisfy { $0.hasPrefix("later-") }, "resumes after the commits, not at the start")
+        try again.close()
+
+        // A new group with `latest` starts at the end: nothing of the history.
+        let fresh = try cluster.consumer(group: "new", reset: .latest)
+        try fresh.subscribe(["orders"])
+        var freshSeen = 0
+        try pollUntil([fresh], handle: { _, records in freshSeen += records.count }) { fresh.assignment.count == 3 }
+        _ = try fresh.poll(timeoutMs: 50)
+        for tp in fresh.assignment { #expect(try fresh.position(tp) == cluster.endOffsets()[tp]) }
+        #expect(freshSeen == 0)
+        try fresh.close()
+    }
+
+    @Test func autoOffsetResetNoneRefusesAPartitionWithoutCommits() throws {
+        let cluster = try TestCluster()
+        try cluster.produce(count: 10)
+        let consumer = try cluster.consumer(group: "strict", reset: .none)
+        try consumer.subscribe(["orders"])
+        #expect(throws: ConsumerError.self) { try pollFor([consumer], seconds: 2) }
+        try? consumer.close()
+    }
+
+    @Test func revokedPartitionsAreCommittedSoTheNewOwnerDoesNotRereadThem() throws {
+        // The seed's trap: a member processed records but never committed; after a rebalance
+        // the new owner must not start from the beginning.
+        let cluster = try TestCluster()
+        try cluster.produce(count: 300)
+        let a = try cluster.consumer(group: "g", ackMode: .manual)
+        try a.subscribe(["orders"])
+        var byA: [String] = []
+        try pollUntil([a], handle: { _, records in
+            byA += records.values
+            a.markProcessed(records)  // processed, not committed
+        }) { byA.count >= 300 }
+        #expect(cluster.committed("g").isEmpty)
+        let b = try cluster.consumer(group: "g")
+        try b.subscribe(["orders"])
+        try pollUntil([a, b]) { !b.assignment.isEmpty && a.assignment.count + b.assignment.count == 3 }
+        #expect(cluster.committed("g") == (try cluster.endOffsets()), "commit-on-revoke committed what A processed")
+        var byB = 0
+        try pollFor([a, b], seconds: 0.5) { i, records in if i == 1 { byB += records.count } }
+        #expect(byB == 0, "B re-read \(byB) records")
+        try a.close()
+        try b.close()
+    }
+
+    @Test func seekPositionPauseAndResume() throws {
+        let cluster = try TestCluster(topics: ["t": 1])
+        try cluster.produce("t", count: 10)
+        let consumer = try cluster.consumer(group: nil)
+        let tp = TopicPartition("t", 0)
+        try consumer.assign([tp])
+        try consumer.seek(tp, to: .offset(7))
+        #expect(try consumer.position(tp) == 7)
+        #expect(try consumer.poll(timeoutMs: 100).values == ["r-7", "r-8", "r-9"])
+        try consumer.seek(tp, to: .beginning)
+        consumer.pause([tp])
+        #expect(try consumer.poll(timeoutMs: 20).isEmpty)
+        consumer.resume([tp])
+        #expect(try consumer.poll(timeoutMs: 100).count == 10)
+        try consumer.seek(tp, to: .end)
+        #expect(try consumer.position(tp) == 10)
+        try consumer.close()
+    }
+}
