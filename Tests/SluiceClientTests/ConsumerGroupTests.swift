@@ -140,3 +140,21 @@ struct ConsumerGroupTests {
         try consumer.close()
     }
 }
+
+@Suite("Consumer groups: topic changes")
+struct ConsumerGroupTopicChangeTests {
+    @Test func addedPartitionsAreAssignedWithoutARestart() throws {
+        let cluster = try TestCluster()
+        let consumer = try cluster.consumer(group: "g")
+        try consumer.subscribe(["orders"])
+        try pollUntil([consumer]) { consumer.assignment.count == 3 }
+        try cluster.log.alterTopic("orders", partitions: 5)
+        let producer = try Producer(backend: cluster.backend)
+        try producer.send(topic: "orders", partition: 4, key: nil, value: Array("new-partition".utf8))
+        try producer.close()
+        var values: [String] = []
+        try pollUntil([consumer], handle: { _, records in values += records.values }) { values.contains("new-partition") }
+        #expect(consumer.assignment.count == 5)
+        try consumer.close()
+    }
+}

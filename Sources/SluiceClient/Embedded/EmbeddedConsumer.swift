@@ -57,6 +57,10 @@ final class EmbeddedConsumer: ConsumerBackend, @unchecked Sendable {  // mutable
         var generationId: Int32 = -1
         var protocolName: String?
         var rejoinNeeded = false
+        /// The partition counts the leader assigned from; a change (`topics alter --partitions`)
+        /// means a new assignment is due (Kafka's leader rejoins on a metadata change).
+        var assignedPartitionCounts: [String: Int32] = [:]
+        var lastMetadataCheckMs: Int64 = 0
         /// Owned partitions were taken away (session or poll timeout, fenced): revoke without committing.
         var ownedLost = false
         var fatal: GroupError?
@@ -213,6 +217,12 @@ final class EmbeddedConsumer: ConsumerBackend, @unchecked Sendable {  // mutable
         try state.withLock { s throws -> Step in
             guard s.subscription != nil, !s.closed else { return .none }
             if let fatal = s.fatal { throw ConsumerError.group(fatal) }
+            if case .stable = s.phase, !s.assignedPartitionCounts.isEmpty, now - s.lastMetadataCheckMs >= 200 {
+                s.lastMetadataCheckMs = now
+                for (topic, count) in s.assignedPartitionCounts where (try? log.partitionCount(topic)).map(Int32.init) != count {
+                    s.rejoinNeeded = true
+                }
+            }
             if case .stable = s.phase, s.rejoinNeeded { s.phase = .unjoined }
             switch s.phase {
             case .joining, .syncing:
@@ -256,7 +266,11 @@ final class EmbeddedConsumer: ConsumerBackend, @unchecked Sendable {  // mutable
                 s.memberId = response.memberId
                 s.generationId = response.generationId
                 s.protocolName = response.protocolName
-                let assignments = response.isLeader && !response.skipAssignment ? try assign(response) : [:]
+                var assignments: [String: [UInt8]] = [:]
+                s.assignedPartitionCounts = [:]
+                if response.isLeader && !response.skipAssignment {
+                    (assignments, s.assignedPartitionCounts) = try assign(response)
+                }
                 s.phase = .syncing
                 s.attempt += 1
                 return .sync(
@@ -333,7 +347,7 @@ final class EmbeddedConsumer: ConsumerBackend, @unchecked Sendable {  // mutable
     }
 
     /// The leader's job: run the chosen assignor over every member's subscription.
-    private func assign(_ response: JoinGroupResponse) throws -> [String: [UInt8]] {
+    private func assign(_ response: JoinGroupResponse) throws -> (blobs: [String: [UInt8]], partitionCounts: [String: Int32]) {
         guard let name = response.protocolName, let assignor = assignors[name] else {
             throw ConsumerError.invalidState("the group chose assignor \(response.protocolName ?? "none"), which this consumer does not have")
         }
@@ -355,7 +369,7 @@ final class EmbeddedConsumer: ConsumerBackend, @unchecked Sendable {  // mutable
         for (member, partitions) in assignor.assign(members: members, partitionsPerTopic: partitionsPerTopic) {
             blobs[member] = (try? ConsumerProtocol.Assignment(partitions: partitions).encoded()) ?? []
         }
-        return blobs
+        return (blobs, partitionsPerTopic)
     }
 
     /// Takes a new assignment: cooperative members first give up what moved (and rejoin so the
