@@ -67,6 +67,11 @@ struct ClientBadInputTests {
             try cluster.backend.coordinator.commitOffsets(groupId: "g", identity: .standalone, offsets: [TopicPartition("nope", 0): .init(offset: 0)])
         }
         #expect(cluster.committed("g").isEmpty)
+        // A group id longer than __consumer_offsets keys can hold: INVALID_GROUP_ID.
+        expectGroupError(24) {
+            try cluster.backend.coordinator.commitOffsets(
+                groupId: String(repeating: "g", count: 40_000), identity: .standalone, offsets: [TopicPartition("orders", 0): .init(offset: 0)])
+        }
         try consumer.close()
     }
 

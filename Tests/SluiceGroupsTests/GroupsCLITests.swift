@@ -18,45 +18,9 @@ struct GroupsCLITests {
 
     // MARK: Running the binary
 
-    static let binary: Result<String, ChildProcessError> = {
-        let fm = FileManager.default
-        if let explicit = ProcessInfo.processInfo.environment["SLUICE_BINARY"], !explicit.isEmpty {
-            return fm.isExecutableFile(atPath: explicit) ? .success(explicit) : .failure(ChildProcessError("SLUICE_BINARY=\(explicit) is not executable"))
-        }
-        var starts: [URL] = []
-        if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") { starts.append(URL(fileURLWithPath: exe)) }
-        if let url = Bundle.main.executableURL { starts.append(url) }
-        if let first = CommandLine.arguments.first, !first.isEmpty {
-            starts.append(URL(fileURLWithPath: first, relativeTo: URL(fileURLWithPath: fm.currentDirectoryPath)))
-        }
-        starts += Bundle.allBundles.map(\.bundleURL)
-        var looked: [String] = []
-        for start in starts {
-            var directory = start.standardizedFileURL.deletingLastPathComponent()
-            for _ in 0..<5 {
-                let candidate = directory.appendingPathComponent("sluice").path
-                var isDirectory: ObjCBool = false
-                if fm.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue, fm.isExecutableFile(atPath: candidate) {
-                    return .success(candidate)
-                }
-                looked.append(directory.path)
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        return .failure(
-            ChildProcessError(
-                "no `sluice` executable next to the test bundle (looked in \(Set(looked).sorted().joined(separator: ", "))); build it with `swift build --build-tests` or set SLUICE_BINARY"
-            ))
-    }()
-
-    static func sluice(_ arguments: [String], dataDir: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> ChildOutput {
-        let path: String
-        switch binary {
-        case .success(let found): path = found
-        case .failure(let error):
-            Issue.record("\(error)", sourceLocation: sourceLocation)
-            throw error
-        }
+    /// Runs the `sluice` built with the tests (`SluiceBinary`) on `dataDir`.
+    static func sluice(_ arguments: [String], dataDir: String) throws -> ChildOutput {
+        let path = try SluiceBinary.path()
         var environment = ProcessInfo.processInfo.environment
         environment["SLUICE_DATA_DIR"] = nil
         return try ChildProcess.run(path, arguments + ["--data-dir", dataDir], environment: environment, timeout: 60)
@@ -65,7 +29,7 @@ struct GroupsCLITests {
     /// Runs a command that must succeed.
     @discardableResult
     static func ok(_ arguments: [String], dataDir: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> ChildOutput {
-        let out = try sluice(arguments, dataDir: dataDir, sourceLocation: sourceLocation)
+        let out = try sluice(arguments, dataDir: dataDir)
         #expect(out.succeeded, "sluice \(arguments.joined(separator: " ")) failed: \(out)", sourceLocation: sourceLocation)
         return out
     }
@@ -117,28 +81,10 @@ struct GroupsCLITests {
         return Dictionary(uniqueKeysWithValues: offsets.map { ($0.key.description, $0.value.offset) })
     }
 
-    /// Every file under `root` with its contents (the lock file's contents excepted).
-    static func snapshot(_ root: String) -> [String: [UInt8]] {
-        var out: [String: [UInt8]] = [:]
-        let fm = FileManager.default
-        for relative in fm.subpaths(atPath: root) ?? [] {
-            var isDirectory: ObjCBool = false
-            let path = root + "/" + relative
-            guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
-            out[relative] = isDirectory.boolValue || relative == ".lock" ? [] : [UInt8](fm.contents(atPath: path) ?? Data())
-        }
-        return out
-    }
-
-    static func differences(_ before: [String: [UInt8]], _ after: [String: [UInt8]]) -> [String] {
-        Set(before.keys).union(after.keys).sorted().compactMap { path in
-            switch (before[path], after[path]) {
-            case (nil, .some): "created \(path)"
-            case (.some, nil): "removed \(path)"
-            case (let a?, let b?) where a != b: "changed \(path)"
-            default: nil
-            }
-        }
+    /// Everything under `root` with file contents, the lock file's contents excepted (its
+    /// existence still counts): compare two with `differences(to:)`.
+    static func snapshot(_ root: String) -> DirectorySnapshot {
+        DirectorySnapshot(root, ignoringContentsOf: [".lock"])
     }
 
     // MARK: list
@@ -182,7 +128,7 @@ struct GroupsCLITests {
         #expect(!out.succeeded && out.stderr.contains("GROUP_ID_NOT_FOUND"), "\(out)")
         out = try Self.sluice(["groups", "reset-offsets", "--group", "g", "--topic", "nope", "--to-earliest", "--execute"], dataDir: scratch.data)
         #expect(!out.succeeded && out.stderr.contains("UNKNOWN_TOPIC_OR_PARTITION"), "\(out)")
-        #expect(Self.differences(before, Self.snapshot(scratch.data)) == [], "no __consumer_offsets may be created by reads or refused input")
+        #expect(before.differences(to: Self.snapshot(scratch.data)) == [], "no __consumer_offsets may be created by reads or refused input")
     }
 
     // MARK: describe
@@ -353,13 +299,13 @@ struct GroupsCLITests {
         #expect(out.stdout == table)
         #expect(out.stderr.contains("WARN: No action will be performed as the --execute option is missing."), "\(out)")
         for warning in c.warnings { #expect(out.stderr.contains(warning), "\(out)") }
-        #expect(Self.differences(before, Self.snapshot(data)) == [])
+        #expect(before.differences(to: Self.snapshot(data)) == [])
 
         // --dry-run: the same plan, no warning about the mode, nothing changed.
         out = try Self.ok(command + ["--dry-run"], dataDir: data)
         #expect(out.stdout == table)
         #expect(!out.stderr.contains("--execute option is missing"))
-        #expect(Self.differences(before, Self.snapshot(data)) == [])
+        #expect(before.differences(to: Self.snapshot(data)) == [])
         #expect(try Self.committed("payments", in: data) == original)
 
         // --execute commits exactly the plan, and leaves the other group alone.
@@ -370,7 +316,7 @@ struct GroupsCLITests {
         for (topic, partition, offset) in c.expected { expected["\(topic)-\(partition)"] = offset }
         #expect(try Self.committed("payments", in: data) == expected)
         #expect(try Self.committed("shipping", in: data) == ["orders-0": 10, "audit-0": 1])
-        #expect(Self.differences(before, Self.snapshot(data)).contains { $0.hasPrefix("changed __consumer_offsets-") })
+        #expect(before.differences(to: Self.snapshot(data)).contains { $0.hasPrefix("changed __consumer_offsets-") })
 
         // describe shows the new position.
         out = try Self.ok(["groups", "describe", "--group", "payments"], dataDir: data)
@@ -458,7 +404,7 @@ struct GroupsCLITests {
             #expect(!out.succeeded, "\(mode): \(out)")
             #expect(out.stdout == "", "\(mode): \(out)")
             for message in c.messages { #expect(out.stderr.contains(message), "\(mode): \(out)") }
-            #expect(Self.differences(before, Self.snapshot(data)) == [], "\(mode)")
+            #expect(before.differences(to: Self.snapshot(data)) == [], "\(mode)")
         }
         let out = try Self.sluice(["groups", "reset-offsets"] + c.arguments + ["--dry-run", "--execute"], dataDir: data)
         #expect(!out.succeeded)
@@ -493,7 +439,7 @@ struct GroupsCLITests {
 
                     """)
         }
-        #expect(Self.differences(before, Self.snapshot(data)) == [])
+        #expect(before.differences(to: Self.snapshot(data)) == [])
 
         // Several groups: the existing ones are deleted, the unknown one fails the command.
         _ = try Self.ok(["groups", "reset-offsets", "--group", "billing", "--topic", "audit", "--to-earliest", "--execute"], dataDir: data)

@@ -10,46 +10,10 @@ public import Darwin
 public enum CrashTestWorker {
     public static let name = "SluiceTestWorker"
 
-    /// `$SLUICE_TEST_WORKER`, or `SluiceTestWorker` in the build products directory the test
-    /// bundle runs from: `.build/debug`, `.build/<triple>/debug`, or `<--scratch-path>/debug`
-    /// (found from `CommandLine.arguments[0]` / `Bundle.main`, walking up out of an `.xctest`
-    /// bundle on macOS).
-    static let located: Result<String, CrashWorkerError> = {
-        let fm = FileManager.default
-        if let explicit = ProcessInfo.processInfo.environment["SLUICE_TEST_WORKER"], !explicit.isEmpty {
-            return fm.isExecutableFile(atPath: explicit)
-                ? .success(explicit) : .failure(CrashWorkerError("SLUICE_TEST_WORKER=\(explicit) is not an executable file"))
-        }
-        var starts: [URL] = []
-        if let first = CommandLine.arguments.first, !first.isEmpty {
-            starts.append(URL(fileURLWithPath: first, relativeTo: URL(fileURLWithPath: fm.currentDirectoryPath)))
-        }
-        if let executable = Bundle.main.executableURL { starts.append(executable) }
-        starts.append(Bundle.main.bundleURL.appendingPathComponent("placeholder"))
-        starts += Bundle.allBundles.map { $0.bundleURL.appendingPathComponent("placeholder") }
-        var looked: [String] = []
-        for start in starts {
-            var directory = start.standardizedFileURL.resolvingSymlinksInPath().deletingLastPathComponent()
-            for _ in 0..<5 {
-                let candidate = directory.appendingPathComponent(name).path
-                var isDirectory: ObjCBool = false
-                if fm.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
-                    fm.isExecutableFile(atPath: candidate)
-                {
-                    return .success(candidate)
-                }
-                looked.append(directory.path)
-                if directory.path == "/" { break }
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        var seen = Set<String>()
-        let places = looked.filter { seen.insert($0).inserted }.joined(separator: ", ")
-        return .failure(
-            CrashWorkerError(
-                "no \(name) executable next to the test bundle (looked in \(places)); `swift build --build-tests` builds it, or set SLUICE_TEST_WORKER"
-            ))
-    }()
+    /// `$SLUICE_TEST_WORKER`, or `SluiceTestWorker` in the build products directory the tests
+    /// run from (see `BuiltProduct.locate`).
+    static let located: Result<String, CrashWorkerError> =
+        BuiltProduct.locate(name, environmentVariable: "SLUICE_TEST_WORKER").mapError { CrashWorkerError($0.description) }
 
     /// The worker's path, or an error saying where it was looked for.
     public static func path() throws -> String { try located.get() }

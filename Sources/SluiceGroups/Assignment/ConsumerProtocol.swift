@@ -41,21 +41,21 @@ public enum ConsumerProtocol {
             groups.flatMap { group in group.partitions.map { TopicPartition(group.topic, $0) } }
         }
 
-        static func read(_ reader: inout ConsumerProtocolReader, _ field: String) throws(ConsumerProtocolError) -> [TopicPartitions] {
+        static func read(_ reader: inout KafkaPrimitiveReader, _ field: String) throws(KafkaEncodingError) -> [TopicPartitions] {
             // Smallest element: an empty topic name (2 bytes) and an empty array (4 bytes).
-            try reader.array(field, minimumElementSize: 6) { (r: inout ConsumerProtocolReader) throws(ConsumerProtocolError) in
+            try reader.array(field, minimumElementSize: 6) { (r: inout KafkaPrimitiveReader) throws(KafkaEncodingError) in
                 let topic = try r.string("\(field).topic")
                 let partitions = try r.array("\(field).partitions", minimumElementSize: 4) {
-                    (r: inout ConsumerProtocolReader) throws(ConsumerProtocolError) in try r.int32("\(field).partitions[]")
+                    (r: inout KafkaPrimitiveReader) throws(KafkaEncodingError) in try r.int32("\(field).partitions[]")
                 }
                 return TopicPartitions(topic: topic, partitions: partitions)
             }
         }
 
-        static func write(_ groups: [TopicPartitions], _ writer: inout ConsumerProtocolWriter, _ field: String) throws(ConsumerProtocolError) {
-            try writer.array(groups, field) { (w: inout ConsumerProtocolWriter, group: TopicPartitions) throws(ConsumerProtocolError) in
+        static func write(_ groups: [TopicPartitions], _ writer: inout KafkaPrimitiveWriter, _ field: String) throws(KafkaEncodingError) {
+            try writer.array(groups, field) { (w: inout KafkaPrimitiveWriter, group: TopicPartitions) throws(KafkaEncodingError) in
                 try w.string(group.topic, "\(field).topic")
-                try w.array(group.partitions, "\(field).partitions") { (w: inout ConsumerProtocolWriter, p: Int32) throws(ConsumerProtocolError) in
+                try w.array(group.partitions, "\(field).partitions") { (w: inout KafkaPrimitiveWriter, p: Int32) throws(KafkaEncodingError) in
                     w.int32(p)
                 }
             }

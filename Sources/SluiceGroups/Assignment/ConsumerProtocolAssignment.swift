@@ -30,11 +30,11 @@ extension ConsumerProtocol {
 
         /// Reads an assignment from untrusted bytes. Never traps: malformed input throws. An
         /// empty blob (what a coordinator sends a member the leader left out) is `truncated`.
-        public init(decoding bytes: [UInt8]) throws(ConsumerProtocolError) {
-            var reader = ConsumerProtocolReader(bytes, what: "consumer-protocol assignment")
+        public init(decoding bytes: [UInt8]) throws(KafkaEncodingError) {
+            var reader = KafkaPrimitiveReader(bytes, what: "consumer-protocol assignment")
             let version = try reader.int16("version")
             guard version >= 0 else {
-                throw ConsumerProtocolError(.unsupportedVersion, "consumer-protocol assignment has version \(version)")
+                throw KafkaEncodingError(.unsupportedVersion, "consumer-protocol assignment has version \(version)")
             }
             let assigned = try TopicPartitions.read(&reader, "assigned_partitions")
             let userData = try reader.nullableBytes("user_data")
@@ -42,12 +42,12 @@ extension ConsumerProtocol {
         }
 
         /// The bytes for `version` (0...3).
-        public func encoded() throws(ConsumerProtocolError) -> [UInt8] {
+        public func encoded() throws(KafkaEncodingError) -> [UInt8] {
             guard (0...Self.latestVersion).contains(version) else {
-                throw ConsumerProtocolError(
+                throw KafkaEncodingError(
                     .unsupportedVersion, "cannot write a consumer-protocol assignment at version \(version) (0...\(Self.latestVersion))")
             }
-            var writer = ConsumerProtocolWriter(what: "consumer-protocol assignment")
+            var writer = KafkaPrimitiveWriter(what: "consumer-protocol assignment")
             writer.int16(version)
             try TopicPartitions.write(assignedPartitions, &writer, "assigned_partitions")
             try writer.nullableBytes(userData, "user_data")

@@ -1,47 +1,5 @@
-/// Why consumer-protocol bytes (a member's subscription or assignment) could not be read or
-/// written, with the Kafka error code a broker would answer.
-///
-/// These blobs come from clients the coordinator does not control, so decoding reports every
-/// defect as a value instead of trapping: `message` names the field and the byte offset.
-public struct ConsumerProtocolError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        /// The bytes end inside a field.
-        case truncated
-        /// A length is negative where Kafka's schema has no null, or larger than what remains.
-        case invalidLength
-        /// A string is not valid UTF-8.
-        case invalidString
-        /// A negative version on decode, or a version this code cannot write (above 3).
-        case unsupportedVersion
-        /// A value too large for its wire type (a string over 32767 UTF-8 bytes, say).
-        case valueTooLarge
-
-        /// The code from Kafka's `Errors.java`: UNSUPPORTED_VERSION (35) for versions, and
-        /// INVALID_REQUEST (42) for malformed bytes (Kafka's own decoder throws a
-        /// `SchemaException`, which has no code of its own).
-        public var kafkaCode: Int16 {
-            switch self {
-            case .unsupportedVersion: 35
-            case .truncated, .invalidLength, .invalidString, .valueTooLarge: 42
-            }
-        }
-
-        /// Kafka's name for `kafkaCode`.
-        public var kafkaName: String {
-            switch self {
-            case .unsupportedVersion: "UNSUPPORTED_VERSION"
-            case .truncated, .invalidLength, .invalidString, .valueTooLarge: "INVALID_REQUEST"
-            }
-        }
-    }
-
-    public let kind: Kind
-    public let message: String
-
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-
-    public var description: String { "\(message) (\(kind.kafkaName), Kafka error \(kind.kafkaCode))" }
-}
+/// The error of the consumer-protocol codec (`ConsumerProtocol.Subscription` and `.Assignment`),
+/// under the name it had before the codec shared its reader and writer with the
+/// `__consumer_offsets` records. It is that shared error, so code catching either name sees the
+/// same values.
+public typealias ConsumerProtocolError = KafkaEncodingError

@@ -41,14 +41,14 @@ extension ConsumerProtocol {
         public var ownedTopicPartitions: [TopicPartition] { TopicPartitions.flatten(ownedPartitions) }
 
         /// Reads a subscription from untrusted bytes. Never traps: malformed input throws.
-        public init(decoding bytes: [UInt8]) throws(ConsumerProtocolError) {
-            var reader = ConsumerProtocolReader(bytes, what: "consumer-protocol subscription")
+        public init(decoding bytes: [UInt8]) throws(KafkaEncodingError) {
+            var reader = KafkaPrimitiveReader(bytes, what: "consumer-protocol subscription")
             let version = try reader.int16("version")
             guard version >= 0 else {
-                throw ConsumerProtocolError(.unsupportedVersion, "consumer-protocol subscription has version \(version)")
+                throw KafkaEncodingError(.unsupportedVersion, "consumer-protocol subscription has version \(version)")
             }
             let topics = try reader.array("topics", minimumElementSize: 2) {
-                (r: inout ConsumerProtocolReader) throws(ConsumerProtocolError) in try r.string("topics[]")
+                (r: inout KafkaPrimitiveReader) throws(KafkaEncodingError) in try r.string("topics[]")
             }
             let userData = try reader.nullableBytes("user_data")
             self.init(version: version, topics: topics, userData: userData)
@@ -59,14 +59,14 @@ extension ConsumerProtocol {
 
         /// The bytes for `version` (0...3). Fields the version lacks are left out, as Kafka's
         /// writers drop ignorable fields.
-        public func encoded() throws(ConsumerProtocolError) -> [UInt8] {
+        public func encoded() throws(KafkaEncodingError) -> [UInt8] {
             guard (0...Self.latestVersion).contains(version) else {
-                throw ConsumerProtocolError(
+                throw KafkaEncodingError(
                     .unsupportedVersion, "cannot write a consumer-protocol subscription at version \(version) (0...\(Self.latestVersion))")
             }
-            var writer = ConsumerProtocolWriter(what: "consumer-protocol subscription")
+            var writer = KafkaPrimitiveWriter(what: "consumer-protocol subscription")
             writer.int16(version)
-            try writer.array(topics, "topics") { (w: inout ConsumerProtocolWriter, topic: String) throws(ConsumerProtocolError) in
+            try writer.array(topics, "topics") { (w: inout KafkaPrimitiveWriter, topic: String) throws(KafkaEncodingError) in
                 try w.string(topic, "topics[]")
             }
             try writer.nullableBytes(userData, "user_data")

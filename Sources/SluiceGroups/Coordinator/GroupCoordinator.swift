@@ -192,10 +192,11 @@ public final class GroupCoordinator: Sendable {
             guard offset.offset >= 0, offset.offset <= end else {
                 throw GroupError(.offsetOutOfRange, "cannot commit offset \(offset.offset) for \(tp): valid offsets are 0...\(end) (the log end)")
             }
-            guard offset.metadata.utf8.count <= configuration.maxMetadataBytes else {
+            let metadataLimit = min(configuration.maxMetadataBytes, Int(Int16.max))  // an int16-length string on disk
+            guard offset.metadata.utf8.count <= metadataLimit else {
                 throw GroupError(
                     .offsetMetadataTooLarge,
-                    "commit metadata for \(tp) is \(offset.metadata.utf8.count) bytes; the limit is \(configuration.maxMetadataBytes)")
+                    "commit metadata for \(tp) is \(offset.metadata.utf8.count) bytes; the limit is \(metadataLimit)")
             }
             values[tp] = OffsetCommitValue(offset: offset.offset, leaderEpoch: offset.leaderEpoch, metadata: offset.metadata, commitTimestamp: time)
         }
@@ -376,8 +377,15 @@ public final class GroupCoordinator: Sendable {
 
     // MARK: Validation
 
+    /// `__consumer_offsets` keys hold the group id as an int16-length string.
+    static let maxGroupIdBytes = Int(Int16.max)
+
     private func validateGroupId(_ id: String) -> GroupError? {
-        id.isEmpty ? GroupError(.invalidGroupId, "the group id must not be empty") : nil
+        if id.isEmpty { return GroupError(.invalidGroupId, "the group id must not be empty") }
+        if id.utf8.count > Self.maxGroupIdBytes {
+            return GroupError(.invalidGroupId, "the group id is \(id.utf8.count) bytes; at most \(Self.maxGroupIdBytes) fit Kafka's encoding")
+        }
+        return nil
     }
 
     private func validateSessionTimeout(_ ms: Int32) -> GroupError? {

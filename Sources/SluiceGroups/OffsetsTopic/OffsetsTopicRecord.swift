@@ -16,30 +16,37 @@ public enum OffsetsTopicKey: Sendable, Hashable {
         }
     }
 
+    /// Strings over 32767 UTF-8 bytes are cut to that length (`truncatingString`).
     public func encoded() -> [UInt8] {
-        var out = KafkaWriter()
+        var out = KafkaPrimitiveWriter(what: "key")
         switch self {
         case .offsetCommit(let group, let topic, let partition):
             out.int16(1)
-            out.string(group)
-            out.string(topic)
+            out.truncatingString(group)
+            out.truncatingString(topic)
             out.int32(partition)
         case .groupMetadata(let group):
             out.int16(2)
-            out.string(group)
+            out.truncatingString(group)
         }
         return out.bytes
     }
 
+    /// Throws `LogError` (`corruptMessage`) for bytes that are not a key of a known version.
     public init(decoding bytes: [UInt8]) throws {
-        var reader = KafkaReader(bytes, what: "key")
-        switch try reader.int16() {
-        case 0, 1:
-            self = .offsetCommit(group: try reader.string(), topic: try reader.string(), partition: try reader.int32())
-        case 2:
-            self = .groupMetadata(group: try reader.string())
-        case let version:
-            throw reader.malformed("unknown key version \(version)")
+        do throws(KafkaEncodingError) {
+            var reader = KafkaPrimitiveReader(bytes, what: "key")
+            switch try reader.int16("version") {
+            case 0, 1:
+                self = .offsetCommit(
+                    group: try reader.lossyString("group"), topic: try reader.lossyString("topic"), partition: try reader.int32("partition"))
+            case 2:
+                self = .groupMetadata(group: try reader.lossyString("group"))
+            case let version:
+                throw KafkaEncodingError(.unsupportedVersion, "key has unknown version \(version)")
+            }
+        } catch {
+            throw LogError(malformedRecord: error)
         }
     }
 }
@@ -64,26 +71,34 @@ public struct OffsetCommitValue: Sendable, Hashable {
     }
 
     /// Version 3, what Kafka writes since 2.1 for non-flexible records.
+    /// Metadata over 32767 UTF-8 bytes is cut to that length (`truncatingString`).
     public func encoded() -> [UInt8] {
-        var out = KafkaWriter()
+        var out = KafkaPrimitiveWriter(what: "offset commit value")
         out.int16(3)
         out.int64(offset)
         out.int32(leaderEpoch)
-        out.string(metadata)
+        out.truncatingString(metadata)
         out.int64(commitTimestamp)
         return out.bytes
     }
 
     /// Reads versions 0–3 (version 4, flexible, is not written by Kafka for classic groups).
+    /// Throws `LogError` (`corruptMessage`) for anything else.
     public init(decoding bytes: [UInt8]) throws {
-        var reader = KafkaReader(bytes, what: "offset commit")
-        let version = try reader.int16()
-        guard (0...3).contains(version) else { throw reader.malformed("unsupported value version \(version)") }
-        offset = try reader.int64()
-        leaderEpoch = version >= 3 ? try reader.int32() : -1
-        metadata = try reader.string()
-        commitTimestamp = try reader.int64()
-        expireTimestamp = version == 1 ? try reader.int64() : -1
+        do throws(KafkaEncodingError) {
+            var reader = KafkaPrimitiveReader(bytes, what: "offset commit value")
+            let version = try reader.int16("version")
+            guard (0...3).contains(version) else {
+                throw KafkaEncodingError(.unsupportedVersion, "offset commit value has unsupported version \(version)")
+            }
+            offset = try reader.int64("offset")
+            leaderEpoch = version >= 3 ? try reader.int32("leader_epoch") : -1
+            metadata = try reader.lossyString("metadata")
+            commitTimestamp = try reader.int64("commit_timestamp")
+            expireTimestamp = version == 1 ? try reader.int64("expire_timestamp") : -1
+        } catch {
+            throw LogError(malformedRecord: error)
+        }
     }
 }
 
@@ -102,4 +117,12 @@ public enum OffsetsTopic {
 
     /// Java's `String.hashCode`, which decides the placement.
     public static func javaHashCode(_ text: String) -> Int32 { JavaOrder.hashCode(text) }
+}
+
+extension LogError {
+    /// A `__consumer_offsets` record that does not decode is a damaged log to replay, so it is
+    /// reported as `corruptMessage` (Kafka's CORRUPT_MESSAGE) rather than as the codec's error.
+    fileprivate init(malformedRecord error: KafkaEncodingError) {
+        self.init(.corruptMessage, "malformed record in \(OffsetsTopic.name): \(error.message)")
+    }
 }
