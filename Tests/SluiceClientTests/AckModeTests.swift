@@ -32,16 +32,27 @@ struct AckModeTests {
         return cluster
     }
 
-    func consume(
-        _ mode: AckMode, clock: ManualClock = ManualClock(), _ body: (ConsumerRecord, Acknowledgment, Consumer, ManualClock) throws -> Void = { _, _, _, _ in }
-    ) throws -> Run {
-        let cluster = try cluster()
+    /// A consumer in group `g` assigned t-0, reading from the start, `max.poll.records=4`.
+    func assigned(
+        _ cluster: TestCluster, _ mode: AckMode = .batch, clock: ManualClock? = nil, _ tweak: (inout ConsumerConfiguration) -> Void = { _ in }
+    ) throws -> Consumer {
         var configuration = ConsumerConfiguration(groupId: "g")
         configuration.autoOffsetReset = .earliest
         configuration.ackMode = mode
         configuration.maxPollRecords = 4
-        let consumer = try Consumer(backend: cluster.backend, configuration: configuration, clock: clock.read)
+        tweak(&configuration)
+        let consumer =
+            try clock.map { try Consumer(backend: cluster.backend, configuration: configuration, clock: $0.read) }
+            ?? Consumer(backend: cluster.backend, configuration: configuration)
         try consumer.assign([Self.tp])
+        return consumer
+    }
+
+    func consume(
+        _ mode: AckMode, clock: ManualClock = ManualClock(), _ body: (ConsumerRecord, Acknowledgment, Consumer, ManualClock) throws -> Void = { _, _, _, _ in }
+    ) throws -> Run {
+        let cluster = try cluster()
+        let consumer = try assigned(cluster, mode, clock: clock)
         var run = Run()
         let committed = { cluster.committed("g")[Self.tp] ?? 0 }
         try consumer.run { record, ack in
@@ -109,13 +120,10 @@ struct AckModeTests {
 
     @Test func autoCommitCommitsWhatPollHandedOut() throws {
         let cluster = try cluster()
-        var configuration = ConsumerConfiguration(groupId: "g")
-        configuration.autoOffsetReset = .earliest
-        configuration.enableAutoCommit = true
-        configuration.autoCommitIntervalMs = 0
-        configuration.maxPollRecords = 4
-        let consumer = try Consumer(backend: cluster.backend, configuration: configuration)
-        try consumer.assign([Self.tp])
+        let consumer = try assigned(cluster) { configuration in
+            configuration.enableAutoCommit = true
+            configuration.autoCommitIntervalMs = 0
+        }
         #expect(try consumer.poll(timeoutMs: 1_000).count == 4)
         #expect(cluster.committed("g").isEmpty)
         // Nothing was processed, yet the next poll commits the 4 records it handed out:
@@ -133,11 +141,7 @@ struct AckModeTests {
         }
         // Verified through a fresh run: the group resumes at the failed record.
         let cluster = try cluster()
-        var configuration = ConsumerConfiguration(groupId: "g")
-        configuration.autoOffsetReset = .earliest
-        configuration.maxPollRecords = 4
-        let consumer = try Consumer(backend: cluster.backend, configuration: configuration)
-        try consumer.assign([Self.tp])
+        let consumer = try assigned(cluster)
         #expect(throws: Boom.self) {
             try consumer.run { record in if record.offset == 6 { throw Boom() } }
         }
@@ -148,11 +152,7 @@ struct AckModeTests {
 
     @Test func asyncRecordSequenceInRecordMode() async throws {
         let cluster = try cluster()
-        var configuration = ConsumerConfiguration(groupId: "g")
-        configuration.autoOffsetReset = .earliest
-        configuration.ackMode = .record
-        let consumer = try Consumer(backend: cluster.backend, configuration: configuration)
-        try consumer.assign([Self.tp])
+        let consumer = try assigned(cluster, .record)
         var seen: [Int64] = []
         for try await record in consumer.records() {
             seen.append(cluster.committed("g")[Self.tp] ?? 0)
@@ -165,11 +165,7 @@ struct AckModeTests {
 
     @Test func asyncBatchSequenceInBatchMode() async throws {
         let cluster = try cluster()
-        var configuration = ConsumerConfiguration(groupId: "g")
-        configuration.autoOffsetReset = .earliest
-        configuration.maxPollRecords = 4
-        let consumer = try Consumer(backend: cluster.backend, configuration: configuration)
-        try consumer.assign([Self.tp])
+        let consumer = try assigned(cluster)
         var seen: [Int64] = []
         for try await batch in consumer.batches() {
             seen.append(cluster.committed("g")[Self.tp] ?? 0)
