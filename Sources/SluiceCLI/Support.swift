@@ -63,6 +63,13 @@ enum Interrupt {
     static func install() {
         signal(SIGINT) { _ in Interrupt.flag.store(1, ordering: .relaxed) }
         signal(SIGTERM) { _ in Interrupt.flag.store(1, ordering: .relaxed) }
+        // A parent may have started us with these blocked (the mask is inherited); Ctrl-C must
+        // still reach the commit-and-leave path.
+        var stop = sigset_t()
+        sigemptyset(&stop)
+        sigaddset(&stop, SIGINT)
+        sigaddset(&stop, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stop, nil)
     }
 
     static var requested: Bool { flag.load(ordering: .relaxed) != 0 }

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import SluiceClient
 import SluiceGroups
@@ -155,6 +156,55 @@ struct ConsumerGroupTopicChangeTests {
         var values: [String] = []
         try pollUntil([consumer], handle: { _, records in values += records.values }) { values.contains("new-partition") }
         #expect(consumer.assignment.count == 5)
+        try consumer.close()
+    }
+}
+
+@Suite("Consumer: listeners and seeks")
+struct ConsumerListenerTests {
+    final class Events: Sendable {
+        let log = Mutex<[String]>([])
+        func add(_ text: String) { log.withLock { $0.append(text) } }
+        var all: [String] { log.withLock { $0 } }
+    }
+
+    @Test func theListenerSeesAssignmentsAndRevocationsInOrder() throws {
+        let cluster = try TestCluster(topics: ["t": 2])
+        let events = Events()
+        let listener = RebalanceListener(
+            onRevoked: { events.add("revoked \($0.map(\.partition))") }, onAssigned: { events.add("assigned \($0.map(\.partition))") })
+        let first = try cluster.consumer(group: "g") { $0.partitionAssignmentStrategy = ["range"] }
+        try first.subscribe(["t"], listener: listener)
+        try pollUntil([first]) { first.assignment.count == 2 }
+        let second = try cluster.consumer(group: "g") { $0.partitionAssignmentStrategy = ["range"] }
+        try second.subscribe(["t"])
+        try pollUntil([first, second]) { first.assignment.count == 1 && second.assignment.count == 1 }
+        try first.close()
+        // Eager (range): everything is revoked before each rejoin, then the new share assigned.
+        let all = events.all
+        #expect(all.count == 4, "\(all)")
+        #expect(Array(all.prefix(2)) == ["assigned [0, 1]", "revoked [0, 1]"], "\(all)")
+        if all.count == 4 {
+            let share = all[2].dropFirst("assigned ".count)
+            #expect(share == "[0]" || share == "[1]", "\(all)")
+            #expect(all[3] == "revoked \(share)", "close revokes what it had: \(all)")
+        }
+        try second.close()
+    }
+
+    @Test func seekToATimestampFindsTheFirstRecordAtOrAfterIt() throws {
+        let cluster = try TestCluster(topics: ["t": 1])
+        let producer = try Producer(backend: cluster.backend)
+        for i in 0..<10 { try producer.send(topic: "t", key: nil, value: Array("v\(i)".utf8), timestamp: 1_000 + Int64(i) * 100) }
+        try producer.close()
+        let consumer = try cluster.consumer(group: nil)
+        let tp = TopicPartition("t", 0)
+        try consumer.assign([tp])
+        try consumer.seek(tp, to: .timestamp(1_450))
+        #expect(try consumer.position(tp) == 5)
+        #expect(try consumer.poll(timeoutMs: 100).values.first == "v5")
+        try consumer.seek(tp, to: .timestamp(99_999))
+        #expect(try consumer.position(tp) == 10, "past every record: the end")
         try consumer.close()
     }
 }
