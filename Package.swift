@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SluiceLog", targets: ["SluiceLog"]),
         .library(name: "SluiceGroups", targets: ["SluiceGroups"]),
         .library(name: "SluiceClient", targets: ["SluiceClient"]),
+        .library(name: "Sluice", targets: ["Sluice"]),
         .executable(name: "sluice", targets: ["SluiceCLI"]),
     ],
     dependencies: [
@@ -52,6 +53,13 @@ let package = Package(
         .target(
             name: "SluiceClient",
             dependencies: ["SluiceLog", "SluiceGroups"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The typed stream DSL and its runtime: pipelines of branches, each a consumer group.
+        .target(
+            name: "Sluice",
+            dependencies: ["SluiceClient", "SluiceGroups", "SluiceLog"],
             swiftSettings: swiftSettings
         ),
 
@@ -93,6 +101,11 @@ let package = Package(
             name: "SluiceGroupsTests",
             dependencies: ["SluiceGroups", "SluiceLog", "SluiceTestSupport"],
             exclude: ["Interop/kafka_python_groups.py"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceTests",
+            dependencies: ["Sluice", "SluiceClient", "SluiceGroups", "SluiceLog", "SluiceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

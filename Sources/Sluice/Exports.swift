@@ -1,0 +1,3 @@
+// What a pipeline author needs besides this module, so `import Sluice` is enough.
+@_exported public import enum SluiceClient.AckMode
+@_exported public import struct SluiceGroups.TopicPartition

@@ -1,0 +1,12 @@
+import Synchronization
+
+/// Live counters of one branch, read by the progress line and the final summary.
+final class BranchMetrics: Sendable {
+    let consumed = Atomic<Int>(0)
+    let produced = Atomic<Int>(0)
+    let skipped = Atomic<Int>(0)
+    let deadLettered = Atomic<Int>(0)
+    let lag = Atomic<Int64>(0)
+
+    init() {}
+}

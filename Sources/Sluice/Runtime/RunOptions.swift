@@ -1,0 +1,42 @@
+import Foundation
+
+/// How `Pipeline.run` runs: where the log is, whether to start over, when to stop.
+public struct RunOptions: Sendable {
+    /// The embedded log's data directory (`$SLUICE_DATA_DIR`, else `./sluice-data`).
+    public var dataDirectory = ProcessInfo.processInfo.environment["SLUICE_DATA_DIR"] ?? "./sluice-data"
+    /// Forget every branch's committed offsets first, so all branches replay their sources.
+    public var reset = false
+    /// Stop once every branch has caught up with its source (else run until SIGINT/SIGTERM).
+    public var untilIdle = false
+    /// Print a progress line (records/s, lag per branch) to standard error.
+    public var progress = isatty(2) != 0
+    /// Where offsets of groups without commits start (Kafka Streams' default: earliest).
+    public var autoOffsetReset: AutoOffsetResetPolicy = .earliest
+
+    public enum AutoOffsetResetPolicy: Sendable { case earliest, latest }
+
+    public init() {}
+}
+
+/// What a run did, per branch.
+public struct RunSummary: Sendable, CustomStringConvertible {
+    public struct BranchCounts: Sendable {
+        public var group: String
+        public var consumed: Int
+        public var produced: Int
+        public var skipped: Int
+        public var deadLettered: Int
+    }
+
+    public var branches: [BranchCounts]
+    public var seconds: Double
+
+    public var description: String {
+        var lines = [String(format: "ran %.2f s", seconds)]
+        for b in branches {
+            lines.append(
+                "  \(b.group): \(b.consumed) consumed, \(b.produced) produced, \(b.skipped) skipped, \(b.deadLettered) dead-lettered")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,47 @@
+public import SluiceClient
+
+/// One consumer group over a source topic and what it does with the records. Branches are
+/// independent: each has its own committed offsets, so a slow or failed branch never stalls
+/// another, and each can be replayed alone (`sluice groups reset-offsets --group <group>`).
+public struct Branch: Sendable {
+    public let group: String
+    public let source: String
+    public let ackMode: AckMode
+    public let onError: ErrorPolicy
+    let sink: Sink
+
+    /// - Parameters:
+    ///   - group: the branch's consumer group (unique within the pipeline).
+    ///   - ackMode: when offsets are committed (default `batch`: after every record of a poll
+    ///     is processed and its outputs are durable).
+    ///   - onError: what to do with a record that cannot be processed.
+    ///   - body: the branch's dataflow, from the source stream to a sink.
+    public init<Key, Value>(
+        group: String, from topic: Topic<Key, Value>, ackMode: AckMode = .batch, onError: ErrorPolicy = .fail,
+        _ body: (Stream<Key, Value>) -> Sink
+    ) {
+        self.group = group
+        self.source = topic.name
+        self.ackMode = ackMode
+        self.onError = onError
+        self.sink = body(Stream(topic: topic))
+    }
+
+    /// The topics the branch writes (its sinks and dead-letter topic).
+    var outputs: [String] {
+        var topics = sink.outputs
+        if case .deadLetter(let topic) = onError { topics.append(topic) }
+        return topics
+    }
+}
+
+/// Collects the branches of a pipeline: `if`, `for` and plain statements.
+@resultBuilder
+public enum PipelineBuilder {
+    public static func buildExpression(_ branch: Branch) -> [Branch] { [branch] }
+    public static func buildBlock(_ parts: [Branch]...) -> [Branch] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [Branch]?) -> [Branch] { part ?? [] }
+    public static func buildEither(first: [Branch]) -> [Branch] { first }
+    public static func buildEither(second: [Branch]) -> [Branch] { second }
+    public static func buildArray(_ parts: [[Branch]]) -> [Branch] { parts.flatMap { $0 } }
+}

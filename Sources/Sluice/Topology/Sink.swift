@@ -1,0 +1,94 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The end of a branch: where its records go. Produced by `Stream.to(_:)` and
+/// `Stream.forEach(_:)`; a branch's records are committed only once every sink is done with
+/// them (written durably, or the side effect returned).
+public struct Sink: Sendable {
+    let plan: StreamPlan
+    /// Topics this sink writes (created when missing, with the source's partition count).
+    let outputs: [String]
+    let compose: @Sendable (TaskContext) -> SourceHandler
+}
+
+extension Stream {
+    /// Writes every record to `topic`, whose key and value types must be this stream's.
+    /// The runtime makes the writes durable before it commits the offsets that produced them.
+    public func to(_ topic: Topic<Key, Value>) -> Sink {
+        let upstream = compose
+        return Sink(plan: plan.adding("to(\(topic.name))"), outputs: [topic.name]) { context in
+            upstream(context) { record in
+                context.valueScratch.removeAll(keepingCapacity: true)
+                try topic.valueSerde.encode(record.value, into: &context.valueScratch)
+                if let key = record.key {
+                    context.keyScratch.removeAll(keepingCapacity: true)
+                    try topic.keySerde.encode(key, into: &context.keyScratch)
+                    try context.send(topic: topic.name, key: context.keyScratch, value: context.valueScratch, timestamp: record.timestamp)
+                } else {
+                    try context.send(topic: topic.name, key: nil, value: context.valueScratch, timestamp: record.timestamp)
+                }
+            }
+        }
+    }
+
+    /// Runs a side effect for every record, such as a call to another service. The record's
+    /// offset is committed only after `body` returned; a throw is retried per `retry`, then
+    /// handed to the branch's error policy.
+    public func forEach(retry: RetryPolicy = .none, _ body: @escaping @Sendable (Record<Key, Value>) throws -> Void) -> Sink {
+        let upstream = compose
+        return Sink(plan: plan.adding("forEach"), outputs: []) { context in
+            upstream(context) { record in try retry.run { try body(record) } }
+        }
+    }
+
+    /// `forEach` for async side effects. Each call blocks the task's thread until `body`
+    /// finishes (the task is not on the cooperative pool), keeping records in order.
+    public func forEach(retry: RetryPolicy = .none, _ body: @escaping @Sendable (Record<Key, Value>) async throws -> Void) -> Sink
+    where Key: Sendable, Value: Sendable {
+        forEach(retry: retry) { record in try blockingAwait { try await body(record) } }
+    }
+}
+
+/// How often a failing side effect is tried again before the error policy decides.
+public struct RetryPolicy: Sendable {
+    public var attempts: Int
+    public var initialBackoffMs: Int
+    public var maxBackoffMs: Int
+
+    public static let none = RetryPolicy(attempts: 1, initialBackoffMs: 0, maxBackoffMs: 0)
+
+    /// `attempts` tries in all, waiting `initialBackoffMs`, doubling up to `maxBackoffMs`.
+    public static func exponential(attempts: Int, initialBackoffMs: Int = 100, maxBackoffMs: Int = 10_000) -> RetryPolicy {
+        RetryPolicy(attempts: max(1, attempts), initialBackoffMs: initialBackoffMs, maxBackoffMs: maxBackoffMs)
+    }
+
+    func run(_ body: () throws -> Void) throws {
+        var backoff = initialBackoffMs
+        for attempt in 1...max(1, attempts) {
+            do {
+                return try body()
+            } catch {
+                if attempt == attempts { throw error }
+                if backoff > 0 { usleep(useconds_t(min(backoff, maxBackoffMs) * 1000)) }
+                backoff = min(max(backoff * 2, 1), maxBackoffMs)
+            }
+        }
+    }
+}
+
+/// Runs async work to completion from a synchronous thread that is not part of the
+/// cooperative pool (task threads are dedicated threads).
+func blockingAwait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    let result = Mutex<Result<T, any Error>?>(nil)
+    Task {
+        let outcome: Result<T, any Error>
+        do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+        result.withLock { $0 = outcome }
+        done.signal()
+    }
+    done.wait()
+    guard let outcome = result.withLock({ $0 }) else { throw SerdeError("an async side effect ended without a result") }
+    return try outcome.get()
+}

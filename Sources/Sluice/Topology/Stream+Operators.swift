@@ -1,0 +1,71 @@
+/// The stateless operators. Each runs synchronously on the task's thread, record by record
+/// inside a batch; a thrown error goes to the branch's error policy with the source record.
+extension Stream {
+    public func map<V2>(_ transform: @escaping @Sendable (Value) throws -> V2) -> Stream<Key, V2> {
+        then("map") { _, downstream in
+            { record in
+                var out = Record(key: record.key, value: try transform(record.value), timestamp: record.timestamp)
+                try downstream(&out)
+            }
+        }
+    }
+
+    /// Maps and drops the records for which `transform` returns nil.
+    public func compactMap<V2>(_ transform: @escaping @Sendable (Value) throws -> V2?) -> Stream<Key, V2> {
+        then("compactMap") { _, downstream in
+            { record in
+                guard let value = try transform(record.value) else { return }
+                var out = Record(key: record.key, value: value, timestamp: record.timestamp)
+                try downstream(&out)
+            }
+        }
+    }
+
+    public func filter(_ isIncluded: @escaping @Sendable (Value) throws -> Bool) -> Stream<Key, Value> {
+        then("filter") { _, downstream in
+            { record in if try isIncluded(record.value) { try downstream(&record) } }
+        }
+    }
+
+    /// One record in, any number out (same key and timestamp).
+    public func flatMap<S: Sequence>(_ transform: @escaping @Sendable (Value) throws -> S) -> Stream<Key, S.Element> {
+        then("flatMap") { _, downstream in
+            { record in
+                for value in try transform(record.value) {
+                    var out = Record(key: record.key, value: value, timestamp: record.timestamp)
+                    try downstream(&out)
+                }
+            }
+        }
+    }
+
+    /// Looks at every record without changing it (logging, metrics).
+    public func peek(_ body: @escaping @Sendable (Key?, Value) throws -> Void) -> Stream<Key, Value> {
+        then("peek") { _, downstream in
+            { record in
+                try body(record.key, record.value)
+                try downstream(&record)
+            }
+        }
+    }
+
+    /// Sets a new key computed from the record (Kafka Streams' `selectKey`).
+    public func selectKey<K2>(_ key: @escaping @Sendable (Key?, Value) throws -> K2) -> Stream<K2, Value> {
+        then("selectKey") { _, downstream in
+            { record in
+                var out = Record(key: try key(record.key, record.value), value: record.value, timestamp: record.timestamp)
+                try downstream(&out)
+            }
+        }
+    }
+
+    /// Transforms the key (records without a key stay without one).
+    public func mapKey<K2>(_ transform: @escaping @Sendable (Key) throws -> K2) -> Stream<K2, Value> {
+        then("mapKey") { _, downstream in
+            { record in
+                var out = Record(key: try record.key.map(transform), value: record.value, timestamp: record.timestamp)
+                try downstream(&out)
+            }
+        }
+    }
+}
