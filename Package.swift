@@ -63,6 +63,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Event-time windows (tumbling, hopping, sliding, session), grace and lateness, and the
+        // windowed aggregation engine the DSL wraps. Pure and synchronous; no dependencies.
+        .target(
+            name: "SluiceWindows",
+            swiftSettings: swiftSettings
+        ),
+
         // The `sluice` command-line tool.
         .executableTarget(
             name: "SluiceCLI",
@@ -109,8 +116,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SluiceWindowsTests",
+            dependencies: ["SluiceWindows", "SluiceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SluiceClientTests",
             dependencies: ["SluiceClient", "SluiceGroups", "SluiceLog", "SluiceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+
+        // The order-events pipeline's library half: the byte-identical port of
+        // `../shared/bench/gen_events.py` (and, later, the event model).
+        .target(
+            name: "OrderEventsCore",
+            path: "Pipelines/OrderEvents/Core",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OrderEventsCoreTests",
+            dependencies: ["OrderEventsCore", "SluiceTestSupport"],
+            exclude: ["Reference/gen_events.py"],
             swiftSettings: swiftSettings
         ),
     ]
