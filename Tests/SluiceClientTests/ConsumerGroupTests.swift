@@ -208,3 +208,33 @@ struct ConsumerListenerTests {
         try consumer.close()
     }
 }
+
+@Suite("Consumer groups: starting points")
+struct ConsumerStartingPointTests {
+    @Test func partitionsNothingWasReadFromKeepTheirStartingPoint() throws {
+        // Kafka's commitSync() commits every owned partition's position, read from or not, so a
+        // group restarted with `latest` does not skip what arrived on those partitions meanwhile.
+        let cluster = try TestCluster()
+        let producer = try Producer(backend: cluster.backend)
+        for i in 0..<5 { try producer.send(topic: "orders", partition: 0, key: nil, value: Array("p0-\(i)".utf8)) }
+        try producer.flush()
+        let first = try cluster.consumer(group: "g", reset: .earliest)
+        try first.subscribe(["orders"])
+        var seen = 0
+        try pollUntil([first], handle: { _, records in
+            seen += records.count
+            first.markProcessed(records)
+        }) { seen == 5 }
+        try first.close()
+        #expect(cluster.committed("g") == [TopicPartition("orders", 0): 5, TopicPartition("orders", 1): 0, TopicPartition("orders", 2): 0])
+
+        for i in 0..<2 { try producer.send(topic: "orders", partition: 1, key: nil, value: Array("p1-\(i)".utf8)) }
+        try producer.close()
+        let again = try cluster.consumer(group: "g", reset: .latest)
+        try again.subscribe(["orders"])
+        var values: [String] = []
+        try pollUntil([again], handle: { _, records in values += records.values }) { values.count == 2 }
+        #expect(values == ["p1-0", "p1-1"])
+        try again.close()
+    }
+}

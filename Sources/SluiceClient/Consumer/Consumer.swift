@@ -136,10 +136,28 @@ public final class Consumer: Sendable {
         }
     }
 
-    /// Synchronously and durably commits every processed offset not yet committed.
+    /// Synchronously and durably commits every processed offset not yet committed, and the
+    /// starting position of every owned partition nothing was read from yet (as Kafka's
+    /// `commitSync()` does): a group then resumes where it started on those partitions too,
+    /// instead of applying `auto.offset.reset` again and skipping what arrived meanwhile.
     public func commit() throws {
-        let offsets = state.withLock { pendingOffsets($0.processed, $0.committed, only: nil) }
+        var offsets = state.withLock { pendingOffsets($0.processed, $0.committed, only: nil) }
+        offsets.merge(untouchedPositions()) { processed, _ in processed }
         try commitNow(offsets)
+    }
+
+    /// Positions of owned partitions with nothing handed out or processed, where they differ
+    /// from what this consumer last committed. Committing them is safe: nothing before them was
+    /// skipped by this consumer.
+    private func untouchedPositions() -> [TopicPartition: Int64] {
+        guard configuration.groupId != nil else { return [:] }
+        let (touched, committed) = state.withLock { (Set($0.processed.keys).union($0.handedOut.keys), $0.committed) }
+        var positions: [TopicPartition: Int64] = [:]
+        for tp in backend.assignment where !touched.contains(tp) {
+            guard let position = try? backend.position(tp), committed[tp] != position else { continue }
+            positions[tp] = position
+        }
+        return positions
     }
 
     /// Synchronously and durably commits these offsets (the next offset to read per partition).
