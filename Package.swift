@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SluiceLog", targets: ["SluiceLog"]),
         .library(name: "SluiceGroups", targets: ["SluiceGroups"]),
         .library(name: "SluiceClient", targets: ["SluiceClient"]),
+        .library(name: "SluiceJSON", targets: ["SluiceJSON"]),
         .library(name: "Sluice", targets: ["Sluice"]),
         .executable(name: "sluice", targets: ["SluiceCLI"]),
     ],
@@ -63,6 +64,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Codable JSON straight from and to bytes: a structural index instead of a value tree,
+        // keys compared as bytes. Standard library only (no Foundation).
+        .target(
+            name: "SluiceJSON",
+            swiftSettings: swiftSettings
+        ),
+
         // Event-time windows (tumbling, hopping, sliding, session), grace and lateness, and the
         // windowed aggregation engine the DSL wraps. Pure and synchronous; no dependencies.
         .target(
@@ -77,6 +85,7 @@ let package = Package(
                 "SluiceLog",
                 "SluiceGroups",
                 "SluiceClient",
+                "SluiceJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -113,6 +122,12 @@ let package = Package(
         .testTarget(
             name: "SluiceTests",
             dependencies: ["Sluice", "SluiceClient", "SluiceGroups", "SluiceLog", "SluiceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceJSONTests",
+            dependencies: ["SluiceJSON", "SluiceTestSupport"],
+            exclude: ["JSONTestSuite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,7 +7,7 @@ struct PerfCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perf",
         abstract: "Benchmarks in the shape of Kafka's perf-test tools. Build with -c release before measuring.",
-        subcommands: [Produce.self, Consume.self, Restart.self]
+        subcommands: [Produce.self, Consume.self, Restart.self, JSON.self]
     )
 
     struct Produce: ParsableCommand {
