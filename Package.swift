@@ -10,6 +10,13 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// MARK: - Pipelines
+// Each line is one pipeline executable under `Pipelines/<Dir>/Main` (`swift run <name>`).
+// Tools may append lines here; keep one pipeline per line.
+let pipelines: [(name: String, target: String, path: String, dependencies: [Target.Dependency])] = [
+]
+// MARK: -
+
 let package = Package(
     name: "Sluice",
     platforms: [.macOS(.v15)],
@@ -20,7 +27,7 @@ let package = Package(
         .library(name: "SluiceJSON", targets: ["SluiceJSON"]),
         .library(name: "Sluice", targets: ["Sluice"]),
         .executable(name: "sluice", targets: ["SluiceCLI"]),
-    ],
+    ] + pipelines.map { .executable(name: $0.name, targets: [$0.target]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
     ],
@@ -60,7 +67,7 @@ let package = Package(
         // The typed stream DSL and its runtime: pipelines of branches, each a consumer group.
         .target(
             name: "Sluice",
-            dependencies: ["SluiceClient", "SluiceGroups", "SluiceLog"],
+            dependencies: ["SluiceClient", "SluiceGroups", "SluiceLog", "SluiceJSON", "SluiceWindows"],
             swiftSettings: swiftSettings
         ),
 
@@ -145,6 +152,7 @@ let package = Package(
         // `../shared/bench/gen_events.py` (and, later, the event model).
         .target(
             name: "OrderEventsCore",
+            dependencies: ["SluiceJSON"],
             path: "Pipelines/OrderEvents/Core",
             swiftSettings: swiftSettings
         ),
@@ -155,4 +163,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
     ]
+    + pipelines.map { pipeline in
+        .executableTarget(
+            name: pipeline.target,
+            dependencies: ["Sluice", "SluiceClient"] + pipeline.dependencies,
+            path: pipeline.path,
+            swiftSettings: swiftSettings
+        )
+    }
 )

@@ -88,3 +88,17 @@ extension WindowedAggregation {
         currentStreamTime = snapshot.streamTime ?? .min
     }
 }
+
+extension WindowedAggregation {
+    /// Visits the state of one key: its open windows by start, then (sliding windows) its
+    /// buffered records in arrival order; nothing when the key holds no state. A per-key
+    /// changelog record is written from this, so a store persists only the keys a batch touched.
+    public func visitState(
+        of key: Key, windows: (Window, Aggregate) throws -> Void, pendingRecords: (Int64, Value) throws -> Void
+    ) rethrows {
+        guard let index = stateIndex[key] else { return }
+        let state = states[Int(index)]
+        for slot in state.slots { try windows(slot.window, slot.aggregate) }
+        for record in state.pending { try pendingRecords(record.timestamp, record.value) }
+    }
+}

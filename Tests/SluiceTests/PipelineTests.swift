@@ -122,7 +122,7 @@ struct PipelineTests {
         }
         #expect(dead.map(\.value) == ["{not json", "{not json"])
         #expect(Set(dead.map(\.key)) == ["bad0", "bad1"])
-        #expect(dead.allSatisfy { $0.headers == ["h", "sluice.error", "sluice.source.topic", "sluice.source.partition", "sluice.source.offset"] })
+        #expect(dead.allSatisfy { $0.headers == ["h", "sluice.error", "sluice.branch", "sluice.source.topic", "sluice.source.partition", "sluice.source.offset"] })
     }
 
     @Test func aFailingBranchStopsWithoutCommittingThePoisonRecord() throws {

@@ -6,6 +6,8 @@ final class BranchMetrics: Sendable {
     let produced = Atomic<Int>(0)
     let skipped = Atomic<Int>(0)
     let deadLettered = Atomic<Int>(0)
+    /// Records that arrived after all their windows had closed.
+    let late = Atomic<Int>(0)
     let lag = Atomic<Int64>(0)
 
     init() {}

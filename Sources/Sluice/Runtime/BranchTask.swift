@@ -14,6 +14,7 @@ final class BranchTask: Sendable {
     private let producer: Producer
     private let runner: PipelineRunner
     private let done = DispatchSemaphore(value: 0)
+    private let tasks: BranchTasks
     private let state = Mutex<(failure: (any Error)?, idle: Bool)>((nil, false))
 
     init(branch: Branch, runner: PipelineRunner, producer: Producer) throws {
@@ -25,6 +26,13 @@ final class BranchTask: Sendable {
         configuration.ackMode = branch.ackMode == .record ? .manual : branch.ackMode
         configuration.autoOffsetReset = runner.options.autoOffsetReset == .earliest ? .earliest : .latest
         configuration.maxPollRecords = 5_000
+        let scope = TopologyScope(pipeline: runner.pipeline.name, group: branch.group)
+        let (metrics, log) = (metrics, runner.backend.log)
+        tasks = BranchTasks(subTopologies: branch.sink.subTopologies, scope: scope) { partition in
+            TaskContext(partition: partition, scope: scope, producer: producer, log: log, metrics: metrics)
+        }
+        // Range puts partition p of every topic at one member, which a merge's tasks need.
+        if tasks.needsCopartitioning { configuration.partitionAssignmentStrategy = ["range"] }
         consumer = try Consumer(backend: runner.backend, configuration: configuration)
     }
 
@@ -34,7 +42,9 @@ final class BranchTask: Sendable {
     func start() {
         let thread = Thread { [self] in
             do {
-                try consumer.subscribe([branch.source])
+                let tasks = tasks
+                try consumer.subscribe(
+                    tasks.topics, listener: RebalanceListener(onRevoked: { tasks.drop($0) }, onLost: { tasks.drop($0) }))
                 try work()
                 try consumer.close()
             } catch {
@@ -51,8 +61,6 @@ final class BranchTask: Sendable {
     func join() { done.wait() }
 
     private func work() throws {
-        let context = TaskContext(producer: producer, metrics: metrics)
-        let handler = branch.sink.compose(context)
         let decoder = try RecordBatchDecoder()
         let perRecord = branch.ackMode == .record
         try consumer.runBatches(pollTimeoutMs: 100, until: { [self] in
@@ -60,6 +68,7 @@ final class BranchTask: Sendable {
             return runner.stop.load(ordering: .relaxed)
         }) { records, ack in
             for part in records.partitions {
+                let handler = try tasks.handler(for: part.partition)
                 try part.forEach(decoder: decoder) { view in
                     metrics.consumed.add(1, ordering: .relaxed)
                     do {
@@ -68,13 +77,15 @@ final class BranchTask: Sendable {
                         try handleFailure(error, view, part.partition)
                     }
                     if perRecord {
+                        try tasks.endBatch()
                         try producer.flush()
                         consumer.markProcessed([part.partition: view.offset + 1])
                         try consumer.commit()
                     }
                 }
             }
-            try producer.flush()  // the outputs are durable before the AckMode commits
+            try tasks.endBatch()
+            try producer.flush()  // outputs, repartitions and changelogs are durable before the AckMode commits
             if branch.ackMode == .record || branch.ackMode.isManual == false { return }
             try ack.acknowledge()
         }
@@ -91,6 +102,7 @@ final class BranchTask: Sendable {
             var headers = view.headerCount == 0 ? [] : view.headers()
             headers += [
                 RecordHeader(key: "sluice.error", value: Array("\(error)".utf8)),
+                RecordHeader(key: "sluice.branch", value: Array(branch.group.utf8)),
                 RecordHeader(key: "sluice.source.topic", value: Array(tp.topic.utf8)),
                 RecordHeader(key: "sluice.source.partition", value: Array("\(tp.partition)".utf8)),
                 RecordHeader(key: "sluice.source.offset", value: Array("\(view.offset)".utf8)),

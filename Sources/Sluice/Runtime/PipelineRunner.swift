@@ -46,18 +46,48 @@ final class PipelineRunner: Sendable {
         self.options = options
     }
 
-    func run() throws -> RunSummary {
+    /// Checks the branches' source topics and creates what the pipeline writes: sink and
+    /// dead-letter topics with the sources' partition count, repartition topics with the
+    /// branch's, and compacted changelog topics, one partition per task.
+    private func createTopics() throws {
         let log = backend.log
-        var sourcePartitions = 1
+        var existing = Set(log.topicNames(includeInternal: true))
+        func create(_ topic: String, partitions: Int, configs: [String: String] = [:]) throws {
+            guard !existing.contains(topic) else { return }
+            _ = try log.createTopic(topic, partitions: partitions, configs: configs)
+            existing.insert(topic)
+        }
+        var branchPartitions: [String: Int] = [:]
         for branch in pipeline.branches {
-            guard let count = try? log.partitionCount(branch.source) else {
-                throw PipelineError.missingTopic(branch.source, branch: branch.group)
+            var counts: [String: Int] = [:]
+            for topic in branch.externalInputs {
+                guard let count = try? log.partitionCount(topic) else { throw PipelineError.missingTopic(topic, branch: branch.group) }
+                counts[topic] = count
             }
-            sourcePartitions = max(sourcePartitions, count)
+            for sub in branch.sink.subTopologies where sub.sources.count > 1 {
+                let merged = sub.sources.compactMap { if case .external(let name) = $0 { counts[name].map { (name, $0) } } else { nil } }
+                if Set(merged.map(\.1)).count > 1 {
+                    throw PipelineError.invalid(
+                        "branch \(branch.group) merges topics with different partition counts (\(merged.map { "\($0.0): \($0.1)" }.joined(separator: ", "))); merged topics must be co-partitioned")
+                }
+            }
+            branchPartitions[branch.group] = counts.values.max() ?? 1
         }
-        for topic in Set(pipeline.branches.flatMap(\.outputs)) where !log.topicNames(includeInternal: true).contains(topic) {
-            _ = try log.createTopic(topic, partitions: sourcePartitions)
+        let sourcePartitions = branchPartitions.values.max() ?? 1
+        for branch in pipeline.branches {
+            let scope = TopologyScope(pipeline: pipeline.name, group: branch.group)
+            let partitions = branchPartitions[branch.group] ?? sourcePartitions
+            for topic in branch.outputs {
+                try create(topic.resolved(in: scope), partitions: topic.isInternal ? partitions : sourcePartitions)
+            }
+            for store in branch.sink.plan.stores {
+                try create(store.changelog.resolved(in: scope), partitions: partitions, configs: ["cleanup.policy": "compact"])
+            }
         }
+    }
+
+    func run() throws -> RunSummary {
+        try createTopics()
         if options.reset {
             for branch in pipeline.branches where backend.coordinator.describeGroup(branch.group).state != .dead {
                 try backend.coordinator.deleteGroup(branch.group)
@@ -102,7 +132,7 @@ final class PipelineRunner: Sendable {
                 RunSummary.BranchCounts(
                     group: task.branch.group, consumed: task.metrics.consumed.load(ordering: .relaxed),
                     produced: task.metrics.produced.load(ordering: .relaxed), skipped: task.metrics.skipped.load(ordering: .relaxed),
-                    deadLettered: task.metrics.deadLettered.load(ordering: .relaxed))
+                    deadLettered: task.metrics.deadLettered.load(ordering: .relaxed), late: task.metrics.late.load(ordering: .relaxed))
             }, seconds: Date().timeIntervalSince(started))
     }
 }

@@ -26,6 +26,8 @@ public struct RunSummary: Sendable, CustomStringConvertible {
         public var produced: Int
         public var skipped: Int
         public var deadLettered: Int
+        /// Records dropped (or routed to a late-records topic) because their windows had closed.
+        public var late: Int
     }
 
     public var branches: [BranchCounts]
@@ -35,7 +37,8 @@ public struct RunSummary: Sendable, CustomStringConvertible {
         var lines = [String(format: "ran %.2f s", seconds)]
         for b in branches {
             lines.append(
-                "  \(b.group): \(b.consumed) consumed, \(b.produced) produced, \(b.skipped) skipped, \(b.deadLettered) dead-lettered")
+                "  \(b.group): \(b.consumed) consumed, \(b.produced) produced, \(b.skipped) skipped, \(b.deadLettered) dead-lettered"
+                    + (b.late > 0 ? ", \(b.late) late" : ""))
         }
         return lines.joined(separator: "\n")
     }

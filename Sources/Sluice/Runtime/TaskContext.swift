@@ -2,28 +2,52 @@ import SluiceClient
 import SluiceLog
 import Synchronization
 
-/// What one task's operator chain uses while it runs: the shared producer and reusable
-/// encoding buffers. Owned by the task's thread; never shared.
+/// What one task — one (sub-topology, partition) of a branch — uses while it runs: the shared
+/// producer, the log its stores restore from, reusable encoding buffers, and the hooks its
+/// stateful operators run at the end of every batch. Owned by the branch's thread; never shared.
 public final class TaskContext {
+    /// The partition this task processes (of each of its source topics).
+    public let partition: Int32
+    let scope: TopologyScope
     let producer: Producer
+    let log: LogManager
     let metrics: BranchMetrics
     var keyScratch: [UInt8] = []
     var valueScratch: [UInt8] = []
+    /// Run in order before the branch flushes and commits: stores forward their coalesced
+    /// updates and write their changelogs (upstream operators first).
+    private var batchEndHooks: [() throws -> Void] = []
+    /// The task's state stores by name, for tests and tools.
+    private(set) var stores: [String: any StateStoreView] = [:]
 
-    init(producer: Producer, metrics: BranchMetrics) {
+    init(partition: Int32, scope: TopologyScope, producer: Producer, log: LogManager, metrics: BranchMetrics) {
+        self.partition = partition
+        self.scope = scope
         self.producer = producer
+        self.log = log
         self.metrics = metrics
         keyScratch.reserveCapacity(256)
         valueScratch.reserveCapacity(4096)
     }
 
-    func send(topic: String, key: [UInt8]?, value: [UInt8], timestamp: Int64) throws {
+    func send(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?, timestamp: Int64) throws {
         try withOptional(key) { key in
-            try value.withUnsafeBytes { value in
-                try producer.send(topic: topic, key: key, value: value, timestamp: timestamp)
+            try withOptional(value) { value in
+                try producer.send(topic: topic, partition: partition, key: key, value: value, timestamp: timestamp)
             }
         }
         metrics.produced.add(1, ordering: .relaxed)
+    }
+
+    /// Registers a stateful operator's end-of-batch work. Operators are built downstream first,
+    /// so each new hook goes to the front: upstream stores forward before downstream ones flush.
+    func onBatchEnd(_ hook: @escaping () throws -> Void) { batchEndHooks.insert(hook, at: 0) }
+
+    func register(store: any StateStoreView, named name: String) { stores[name] = store }
+
+    /// Runs every batch-end hook; the caller flushes the producer and commits afterwards.
+    func endBatch() throws {
+        for hook in batchEndHooks { try hook() }
     }
 }
 

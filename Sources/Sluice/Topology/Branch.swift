@@ -5,6 +5,7 @@ public import SluiceClient
 /// another, and each can be replayed alone (`sluice groups reset-offsets --group <group>`).
 public struct Branch: Sendable {
     public let group: String
+    /// The topic the branch's body starts from.
     public let source: String
     public let ackMode: AckMode
     public let onError: ErrorPolicy
@@ -24,14 +25,22 @@ public struct Branch: Sendable {
         self.source = topic.name
         self.ackMode = ackMode
         self.onError = onError
-        self.sink = body(Stream(topic: topic))
+        self.sink = body(Stream(topic))
     }
 
-    /// The topics the branch writes (its sinks and dead-letter topic).
-    var outputs: [String] {
+    /// The topics the branch writes (its sinks, repartition topics and dead-letter topic).
+    var outputs: [TopicName] {
         var topics = sink.outputs
-        if case .deadLetter(let topic) = onError { topics.append(topic) }
+        if case .deadLetter(let topic) = onError { topics.append(.external(topic)) }
         return topics
+    }
+
+    /// Every topic the branch's consumer group reads: user topics and repartition topics.
+    var inputs: [TopicName] { sink.subTopologies.flatMap(\.sources) }
+
+    /// The user topics the branch reads (the source and what it merges in).
+    var externalInputs: [String] {
+        inputs.compactMap { if case .external(let name) = $0 { name } else { nil } }
     }
 }
 

@@ -21,9 +21,11 @@ public struct Pipeline: Sendable {
         self.branches = branches()
     }
 
-    /// Checks what can be checked without the log: every branch has its own group.
+    /// Checks what can be checked without the log: every branch has its own group, and its
+    /// operators were declared with valid arguments (window sizes, grace, …).
     public func validate() throws(PipelineError) {
         guard !name.isEmpty else { throw PipelineError.invalid("a pipeline needs a name") }
+        guard !branches.isEmpty else { throw PipelineError.invalid("pipeline \(name) has no branches") }
         var seen: Set<String> = []
         for branch in branches {
             guard !branch.group.isEmpty else { throw PipelineError.invalid("a branch of \(name) has an empty group id") }
@@ -31,48 +33,69 @@ public struct Pipeline: Sendable {
                 throw PipelineError.invalid(
                     "two branches of \(name) use the consumer group '\(branch.group)'; each branch needs its own group (they would split the partitions and each miss records)")
             }
+            if let problem = branch.sink.plan.problems.first {
+                throw PipelineError.invalid("branch \(branch.group) of \(name): \(problem)")
+            }
+            for sub in branch.sink.subTopologies where Set(sub.sources).count != sub.sources.count {
+                throw PipelineError.invalid("branch \(branch.group) of \(name) merges a topic with itself: \(sub.sources.map(\.description))")
+            }
         }
-        guard !branches.isEmpty else { throw PipelineError.invalid("pipeline \(name) has no branches") }
     }
 
-    /// The topology as text: one line per branch, source → operators → sink.
+    /// The topology as text: per branch, source → operators → sinks, then its state stores.
     public func describe() -> String {
         var lines = ["Pipeline \(name)"]
         for branch in branches {
-            let steps = branch.sink.plan.steps.joined(separator: " → ")
+            let scope = TopologyScope(pipeline: name, group: branch.group)
+            let steps = branch.sink.plan.steps.map { resolve($0, scope) }.joined(separator: " → ")
             var line = "  branch \(branch.group) (ack \(branch.ackMode)): \(branch.source) → \(steps)"
             if case .deadLetter(let topic) = branch.onError { line += "  [dead letters → \(topic)]" }
             lines.append(line)
+            for store in branch.sink.plan.stores {
+                lines.append("    state store \(store.name) (\(store.kind)), changelog \(store.changelog.resolved(in: scope))")
+            }
         }
         return lines.joined(separator: "\n")
     }
 
-    /// The topology as a Mermaid flowchart (topics as rounded nodes, operators as boxes).
+    /// The topology as a Mermaid flowchart (topics as rounded nodes, operators as boxes,
+    /// state stores as cylinders).
     public func mermaid() -> String {
         var lines = ["flowchart LR"]
         func id(_ text: String) -> String { text.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined() }
         var topics: Set<String> = []
         for branch in branches {
-            topics.insert(branch.source)
-            topics.formUnion(branch.outputs)
+            let scope = TopologyScope(pipeline: name, group: branch.group)
+            topics.formUnion(branch.inputs.map { $0.resolved(in: scope) })
+            topics.formUnion(branch.outputs.map { $0.resolved(in: scope) })
         }
         for topic in topics.sorted() { lines.append("  t_\(id(topic))([\"\(topic)\"])") }
         for branch in branches {
+            let scope = TopologyScope(pipeline: name, group: branch.group)
             var previous = "t_\(id(branch.source))"
-            for (i, step) in branch.sink.plan.steps.enumerated() {
+            for (i, rawStep) in branch.sink.plan.steps.enumerated() {
+                let step = resolve(rawStep, scope)
                 let node = "\(id(branch.group))_\(i)"
-                if step.hasPrefix("to(") {
-                    let topic = String(step.dropFirst(3).dropLast())
+                for prefix in ["to(", "repartition("] where step.hasPrefix(prefix) {
+                    let topic = String(step.dropFirst(prefix.count).dropLast())
                     lines.append("  \(previous) --> t_\(id(topic))")
-                    continue
+                    if prefix == "repartition(" { previous = "t_\(id(topic))" }
                 }
+                if step.hasPrefix("to(") || step.hasPrefix("repartition(") { continue }
                 lines.append("  \(node)[\"\(branch.group): \(step)\"]")
                 lines.append("  \(previous) --> \(node)")
+                if let store = branch.sink.plan.stores.first(where: { step.contains("[\($0.name)]") }) {
+                    lines.append("  \(node) --- s_\(node)[(\"\(store.name)\")]")
+                }
                 previous = node
             }
             if case .deadLetter(let topic) = branch.onError { lines.append("  \(previous) -. errors .-> t_\(id(topic))") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    private func resolve(_ step: String, _ scope: TopologyScope) -> String {
+        step.replacingOccurrences(of: "<pipeline>-<group>-", with: "\(scope.pipeline)-\(scope.group)-")
     }
 }
 

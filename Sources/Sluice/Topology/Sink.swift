@@ -7,28 +7,20 @@ import Synchronization
 /// them (written durably, or the side effect returned).
 public struct Sink: Sendable {
     let plan: StreamPlan
+    /// The branch's sub-topologies, in dataflow order (the last one ends here).
+    let subTopologies: [SubTopology]
+
     /// Topics this sink writes (created when missing, with the source's partition count).
-    let outputs: [String]
-    let compose: @Sendable (TaskContext) -> SourceHandler
+    var outputs: [TopicName] { plan.outputs }
 }
 
 extension Stream {
     /// Writes every record to `topic`, whose key and value types must be this stream's.
     /// The runtime makes the writes durable before it commits the offsets that produced them.
     public func to(_ topic: Topic<Key, Value>) -> Sink {
-        let upstream = compose
-        return Sink(plan: plan.adding("to(\(topic.name))"), outputs: [topic.name]) { context in
-            upstream(context) { record in
-                context.valueScratch.removeAll(keepingCapacity: true)
-                try topic.valueSerde.encode(record.value, into: &context.valueScratch)
-                if let key = record.key {
-                    context.keyScratch.removeAll(keepingCapacity: true)
-                    try topic.keySerde.encode(key, into: &context.keyScratch)
-                    try context.send(topic: topic.name, key: context.keyScratch, value: context.valueScratch, timestamp: record.timestamp)
-                } else {
-                    try context.send(topic: topic.name, key: nil, value: context.valueScratch, timestamp: record.timestamp)
-                }
-            }
+        finish(plan: plan.adding("to(\(topic.name))").adding(output: .external(topic.name))) { context in
+            let writer = TopicWriter(topic: topic.name, keySerde: topic.keySerde, valueSerde: topic.valueSerde, context: context)
+            return { record in try writer.write(record) }
         }
     }
 
@@ -36,9 +28,8 @@ extension Stream {
     /// offset is committed only after `body` returned; a throw is retried per `retry`, then
     /// handed to the branch's error policy.
     public func forEach(retry: RetryPolicy = .none, _ body: @escaping @Sendable (Record<Key, Value>) throws -> Void) -> Sink {
-        let upstream = compose
-        return Sink(plan: plan.adding("forEach"), outputs: []) { context in
-            upstream(context) { record in try retry.run { try body(record) } }
+        finish(plan: plan.adding("forEach")) { _ in
+            { record in try retry.run { try body(record) } }
         }
     }
 
@@ -47,6 +38,35 @@ extension Stream {
     public func forEach(retry: RetryPolicy = .none, _ body: @escaping @Sendable (Record<Key, Value>) async throws -> Void) -> Sink
     where Key: Sendable, Value: Sendable {
         forEach(retry: retry) { record in try blockingAwait { try await body(record) } }
+    }
+}
+
+/// Encodes records with a topic's serdes into the task's reused buffers and hands them to the
+/// producer: keyed records go to `murmur2(key) % partitions`, as Kafka's default partitioner
+/// (which is what makes a repartition topic group equal keys), unless `partition` is given.
+struct TopicWriter<Key, Value> {
+    let topic: String
+    let keySerde: any Serde<Key>
+    let valueSerde: any Serde<Value>
+    let context: TaskContext
+
+    init(topic: String, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, context: TaskContext) {
+        self.topic = topic
+        self.keySerde = keySerde
+        self.valueSerde = valueSerde
+        self.context = context
+    }
+
+    func write(_ record: Record<Key, Value>, partition: Int32? = nil) throws {
+        context.valueScratch.removeAll(keepingCapacity: true)
+        try valueSerde.encode(record.value, into: &context.valueScratch)
+        if let key = record.key {
+            context.keyScratch.removeAll(keepingCapacity: true)
+            try keySerde.encode(key, into: &context.keyScratch)
+            try context.send(topic: topic, partition: partition, key: context.keyScratch, value: context.valueScratch, timestamp: record.timestamp)
+        } else {
+            try context.send(topic: topic, partition: partition, key: nil, value: context.valueScratch, timestamp: record.timestamp)
+        }
     }
 }
 

@@ -51,7 +51,7 @@ extension Stream {
 
     /// Sets a new key computed from the record (Kafka Streams' `selectKey`).
     public func selectKey<K2>(_ key: @escaping @Sendable (Key?, Value) throws -> K2) -> Stream<K2, Value> {
-        then("selectKey") { _, downstream in
+        then(plan: plan.adding("selectKey").changingKey()) { _, downstream in
             { record in
                 var out = Record(key: try key(record.key, record.value), value: record.value, timestamp: record.timestamp)
                 try downstream(&out)
@@ -61,11 +61,40 @@ extension Stream {
 
     /// Transforms the key (records without a key stay without one).
     public func mapKey<K2>(_ transform: @escaping @Sendable (Key) throws -> K2) -> Stream<K2, Value> {
-        then("mapKey") { _, downstream in
+        then(plan: plan.adding("mapKey").changingKey()) { _, downstream in
             { record in
                 var out = Record(key: try record.key.map(transform), value: record.value, timestamp: record.timestamp)
                 try downstream(&out)
             }
         }
     }
+}
+
+extension Stream {
+    /// Sets each record's event time from its value (a timestamp extractor): windows and
+    /// stream time then follow `timestamp` instead of the time the record was produced.
+    /// Milliseconds since the epoch.
+    public func timestamped(by timestamp: @escaping @Sendable (Value) throws -> Int64) -> Stream<Key, Value> {
+        then("timestamped") { _, downstream in
+            { record in
+                record.timestamp = try timestamp(record.value)
+                try downstream(&record)
+            }
+        }
+    }
+
+    /// Records of both streams, each in its own order (no order between the two). Both must be
+    /// in the same sub-topology's partitions: a task processes partition `p` of every merged
+    /// topic, so stateful operators after a merge see co-partitioned input (equal partition
+    /// counts are checked when the pipeline starts).
+    public func merge(_ other: Stream<Key, Value>) -> Stream<Key, Value> {
+        let (first, second) = (compose, other.compose)
+        return Stream(plan: plan.merged(with: other.plan), sources: sources + other.sources, upstream: upstream + other.upstream) {
+            context, downstream in
+            try first(context, downstream).merging(try second(context, downstream)) { kept, _ in kept }
+        }
+    }
+
+    /// `merge` with a topic's stream.
+    public func merge(_ topic: Topic<Key, Value>) -> Stream<Key, Value> { merge(Stream(topic)) }
 }

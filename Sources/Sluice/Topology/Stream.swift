@@ -7,19 +7,23 @@ struct SourceRecord {
     let view: RecordView
 }
 
-/// A stream's source topic and operators, for `describe()`.
-struct StreamPlan: Sendable {
-    var source: String
-    var steps: [String]
-
-    func adding(_ step: String) -> StreamPlan { StreamPlan(source: source, steps: steps + [step]) }
-}
-
-/// What one task does with each record of its source: the composed operator chain.
+/// What one task does with each record of one of its source topics: the composed operator chain.
 typealias SourceHandler = (SourceRecord) throws -> Void
+
+/// One task's handlers, by source topic.
+typealias SourceHandlers = [TopicName: SourceHandler]
 
 /// Receives the records a stream produces (the next operator, or a sink).
 public typealias Emit<Key, Value> = (inout Record<Key, Value>) throws -> Void
+
+/// A connected piece of a branch's dataflow, from its source topics to its sinks. A `groupBy`
+/// that changes the key ends one (in a repartition topic) and starts the next, as in Kafka
+/// Streams. The runtime runs one task per (sub-topology, partition), each with its own
+/// operator chain and state stores, built by `build` when the task starts.
+struct SubTopology: Sendable {
+    var sources: [TopicName]
+    var build: @Sendable (TaskContext) throws -> SourceHandlers
+}
 
 /// A typed stream of records, built by chaining operators on a branch's source topic.
 ///
@@ -27,35 +31,69 @@ public typealias Emit<Key, Value> = (inout Record<Key, Value>) throws -> Void
 /// next one in a closure, so the runtime pushes every record through plain function calls — no
 /// per-record allocation, queue or `await` — one batch at a time.
 public struct Stream<Key, Value>: Sendable {
-    /// The source topic and the operators so far, for `describe()`.
+    /// Operators, outputs and stores so far, for `describe()` and topic creation.
     let plan: StreamPlan
-    /// Builds, for one task, the chain from the source record to `downstream`.
-    let compose: @Sendable (TaskContext, @escaping Emit<Key, Value>) -> SourceHandler
+    /// The source topics of the sub-topology this stream is in.
+    let sources: [TopicName]
+    /// Builds, for one task, the chain from each source record to `downstream`.
+    let compose: @Sendable (TaskContext, @escaping Emit<Key, Value>) throws -> SourceHandlers
+    /// Earlier sub-topologies of the branch, ended by a repartition.
+    let upstream: [SubTopology]
 
-    /// The stream of `topic`'s records, decoded with its serdes.
-    init(topic: Topic<Key, Value>) {
-        plan = StreamPlan(source: topic.name, steps: [])
+    /// The stream of `topic`'s records, decoded with its serdes. A branch's body starts from
+    /// its source's stream; use this to `merge` in another topic.
+    public init(_ topic: Topic<Key, Value>) {
+        self.init(source: .external(topic.name), keySerde: topic.keySerde, valueSerde: topic.valueSerde, plan: StreamPlan(steps: []), upstream: [])
+    }
+
+    /// The stream of a topic with the given serdes (a user topic or a repartition topic).
+    init(source: TopicName, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, plan: StreamPlan, upstream: [SubTopology]) {
+        self.plan = plan
+        self.sources = [source]
+        self.upstream = upstream
         compose = { _, downstream in
-            { source in
+            let handler: SourceHandler = { source in
                 let view = source.view
-                let key = try view.key.map { try topic.keySerde.decode($0) }
+                let key = try view.key.map { try keySerde.decode($0) }
                 guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
-                var record = Record(key: key, value: try topic.valueSerde.decode(bytes), timestamp: view.timestamp)
+                var record = Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
                 try downstream(&record)
             }
+            return [source: handler]
         }
     }
 
-    init(plan: StreamPlan, compose: @escaping @Sendable (TaskContext, @escaping Emit<Key, Value>) -> SourceHandler) {
+    init(
+        plan: StreamPlan, sources: [TopicName], upstream: [SubTopology],
+        compose: @escaping @Sendable (TaskContext, @escaping Emit<Key, Value>) throws -> SourceHandlers
+    ) {
         self.plan = plan
+        self.sources = sources
+        self.upstream = upstream
         self.compose = compose
     }
 
-    /// A new stage: `stage` turns this stream's emit function into the next one's.
+    /// A new stage: `stage` turns this stream's emit function into the next one's. It runs once
+    /// per task, so state it creates (a store, a buffer) belongs to that task alone.
     func then<K2, V2>(
-        _ step: String, _ stage: @escaping @Sendable (TaskContext, @escaping Emit<K2, V2>) -> Emit<Key, Value>
+        _ step: String, _ stage: @escaping @Sendable (TaskContext, @escaping Emit<K2, V2>) throws -> Emit<Key, Value>
     ) -> Stream<K2, V2> {
-        let upstream = compose
-        return Stream<K2, V2>(plan: plan.adding(step)) { context, downstream in upstream(context, stage(context, downstream)) }
+        then(plan: plan.adding(step), stage)
+    }
+
+    func then<K2, V2>(
+        plan: StreamPlan, _ stage: @escaping @Sendable (TaskContext, @escaping Emit<K2, V2>) throws -> Emit<Key, Value>
+    ) -> Stream<K2, V2> {
+        let upstreamCompose = compose
+        return Stream<K2, V2>(plan: plan, sources: sources, upstream: upstream) { context, downstream in
+            try upstreamCompose(context, try stage(context, downstream))
+        }
+    }
+
+    /// This stream's sub-topology, ended by `terminal` (a sink), after the earlier ones.
+    func finish(plan: StreamPlan, _ terminal: @escaping @Sendable (TaskContext) throws -> Emit<Key, Value>) -> Sink {
+        let compose = compose
+        let last = SubTopology(sources: sources) { context in try compose(context, try terminal(context)) }
+        return Sink(plan: plan, subTopologies: upstream + [last])
     }
 }

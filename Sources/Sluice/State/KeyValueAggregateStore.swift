@@ -1,0 +1,84 @@
+/// The state of a non-windowed `count` / `reduce` / `aggregate` for one task: the current
+/// aggregate of every key, as a table (Kafka Streams' KTable over a key-value store).
+///
+/// Updates are coalesced per batch, as Kafka Streams' record cache coalesces them per commit:
+/// at the end of a batch each key that changed is forwarded once, with its latest aggregate,
+/// in the order keys first changed, and its changelog record is written. The runtime then
+/// flushes and commits, so the changelog never lags the committed input.
+final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreView {
+    let name: String
+    private let initializer: @Sendable () -> Aggregate
+    private let aggregator: @Sendable (inout Aggregate, Value) -> Void
+    private let keySerde: any Serde<Key>
+    private let aggregateSerde: any Serde<Aggregate>
+    private let changelog: Changelog
+    private let context: TaskContext
+    private let downstream: Emit<Key, Aggregate>
+
+    private var table: [Key: (aggregate: Aggregate, timestamp: Int64)] = [:]
+    private var changed: [Key] = []
+    private var changedSet: Set<Key> = []
+    private var changelogKey: [UInt8] = []
+    private var changelogValue: [UInt8] = []
+
+    init(
+        name: String, initializer: @escaping @Sendable () -> Aggregate, aggregator: @escaping @Sendable (inout Aggregate, Value) -> Void,
+        keySerde: any Serde<Key>, aggregateSerde: any Serde<Aggregate>, context: TaskContext, downstream: @escaping Emit<Key, Aggregate>
+    ) throws {
+        self.name = name
+        self.initializer = initializer
+        self.aggregator = aggregator
+        self.keySerde = keySerde
+        self.aggregateSerde = aggregateSerde
+        self.context = context
+        self.downstream = downstream
+        changelog = Changelog(
+            topic: StoreDescriptor(name: name, kind: "").changelog.resolved(in: context.scope), partition: context.partition, store: name)
+        try restore()
+        context.register(store: self, named: name)
+        context.onBatchEnd { [unowned self] in try endBatch() }
+    }
+
+    var entryCount: Int { table.count }
+
+    /// The current aggregate of `key`, if it has one.
+    func aggregate(for key: Key) -> Aggregate? { table[key]?.aggregate }
+
+    func process(_ record: inout Record<Key, Value>) throws {
+        guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
+        var entry = table.removeValue(forKey: key) ?? (initializer(), record.timestamp)
+        aggregator(&entry.aggregate, record.value)
+        entry.timestamp = max(entry.timestamp, record.timestamp)
+        table[key] = entry
+        if changedSet.insert(key).inserted { changed.append(key) }
+    }
+
+    private func endBatch() throws {
+        guard !changed.isEmpty else { return }
+        for key in changed {
+            guard let entry = table[key] else { continue }
+            changelogKey.removeAll(keepingCapacity: true)
+            try keySerde.encode(key, into: &changelogKey)
+            changelogValue.removeAll(keepingCapacity: true)
+            try aggregateSerde.encode(entry.aggregate, into: &changelogValue)
+            try changelog.write(key: changelogKey, value: changelogValue, timestamp: entry.timestamp, context: context)
+            var out = Record(key: key, value: entry.aggregate, timestamp: entry.timestamp)
+            try downstream(&out)
+        }
+        changed.removeAll(keepingCapacity: true)
+        changedSet.removeAll(keepingCapacity: true)
+    }
+
+    private func restore() throws {
+        let (entries, latest) = try changelog.replay(from: context.log)
+        for (keyBytes, valueBytes) in entries {
+            do {
+                let key = try keyBytes.withUnsafeBytes { try keySerde.decode($0) }
+                let aggregate = try valueBytes.withUnsafeBytes { try aggregateSerde.decode($0) }
+                table[key] = (aggregate, latest ?? 0)
+            } catch {
+                throw StateStoreError.invalidState(store: name, error)
+            }
+        }
+    }
+}

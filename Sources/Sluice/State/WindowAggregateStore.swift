@@ -1,0 +1,179 @@
+import SluiceWindows
+import Synchronization
+
+/// The state of a windowed `count` / `reduce` / `aggregate` for one task: a
+/// `WindowedAggregation` engine, its per-key changelog, and the forwarding of its results.
+///
+/// - `.onUpdate`: updates are coalesced per batch (Kafka Streams' record cache): at the end of
+///   a batch each (key, window) that changed is forwarded once with its latest aggregate, in
+///   the order they first changed. A session merged into a larger one is not retracted
+///   downstream (Kafka forwards a tombstone; a `Record` always has a value) — use `.onClose`
+///   for sessions whose consumers need exact windows.
+/// - `.onClose`: each window's final aggregate is forwarded once, when stream time closes it.
+///
+/// Late records (every window closed) are counted in the branch's metrics and, when the branch
+/// asked for it, written to a late-records topic with their original key and value.
+///
+/// The changelog holds one record per key: its open windows and (sliding windows) buffered
+/// records, rewritten at the end of each batch that touched the key, a tombstone once the key
+/// holds nothing. Layout, version 1: `1`, then `u32` window count and per window `i64 start,
+/// i64 end, length-prefixed aggregate`, then `u32` record count and per record `i64 timestamp,
+/// length-prefixed value`. The record timestamp is stream time, which restoring takes back.
+final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreView {
+    typealias Engine = WindowedAggregation<Key, Value, Aggregate>
+
+    let name: String
+    private var engine: Engine
+    private let keySerde: any Serde<Key>
+    private let valueSerde: any Serde<Value>
+    private let aggregateSerde: any Serde<Aggregate>
+    private let lateRecords: TopicWriter<Key, Value>?
+    private let changelog: Changelog
+    private let context: TaskContext
+    private let downstream: Emit<Windowed<Key>, Aggregate>
+
+    private var results: [Engine.Result] = []
+    /// `.onUpdate`: the latest update per (key, window) this batch, in first-change order.
+    private var updates: [Engine.Result] = []
+    private var updateIndex: [Windowed<Key>: Int] = [:]
+    private var updateTimestamps: [Int64] = []
+    /// Keys whose changelog record this batch must rewrite.
+    private var touched: [Key] = []
+    private var touchedSet: Set<Key> = []
+    private var changelogKey: [UInt8] = []
+    private var changelogValue: [UInt8] = []
+
+    init(
+        name: String, engine: Engine, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, aggregateSerde: any Serde<Aggregate>,
+        lateRecordsTopic: String?, context: TaskContext, downstream: @escaping Emit<Windowed<Key>, Aggregate>
+    ) throws {
+        self.name = name
+        self.engine = engine
+        self.keySerde = keySerde
+        self.valueSerde = valueSerde
+        self.aggregateSerde = aggregateSerde
+        self.context = context
+        self.downstream = downstream
+        lateRecords = lateRecordsTopic.map { TopicWriter(topic: $0, keySerde: keySerde, valueSerde: valueSerde, context: context) }
+        changelog = Changelog(
+            topic: StoreDescriptor(name: name, kind: "").changelog.resolved(in: context.scope), partition: context.partition, store: name)
+        try restore()
+        context.register(store: self, named: name)
+        context.onBatchEnd { [unowned self] in try endBatch() }
+    }
+
+    var entryCount: Int { engine.openWindowCount }
+
+    /// Every open window with its aggregate (for tests and tools).
+    func snapshot() -> Engine.Snapshot { engine.snapshot() }
+
+    func process(_ record: inout Record<Key, Value>) throws {
+        guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
+        let outcome = try engine.process(key: key, value: record.value, timestamp: record.timestamp, into: &results)
+        if outcome == .late {
+            context.metrics.late.add(1, ordering: .relaxed)
+            try lateRecords?.write(record)
+        } else if touchedSet.insert(key).inserted {
+            touched.append(key)
+        }
+        if !results.isEmpty { try takeResults(timestamp: record.timestamp) }
+    }
+
+    /// Coalesces updates, forwards final results, and empties `results` (keeping its buffer).
+    private func takeResults(timestamp: Int64) throws {
+        defer { results.removeAll(keepingCapacity: true) }
+        for index in results.indices {
+            let result = results[index]
+            let windowed = Windowed(key: result.key, window: result.window)
+            switch result.kind {
+            case .updated:
+                if let index = updateIndex[windowed] {
+                    updates[index] = result
+                    updateTimestamps[index] = timestamp
+                } else {
+                    updateIndex[windowed] = updates.count
+                    updates.append(result)
+                    updateTimestamps.append(timestamp)
+                }
+            case .removed:
+                continue
+            case .final:
+                if touchedSet.insert(result.key).inserted { touched.append(result.key) }
+                var out = Record(key: windowed, value: result.aggregate, timestamp: result.window.last)
+                try downstream(&out)
+            }
+        }
+    }
+
+    private func endBatch() throws {
+        for (result, timestamp) in zip(updates, updateTimestamps) {
+            var out = Record(key: Windowed(key: result.key, window: result.window), value: result.aggregate, timestamp: timestamp)
+            try downstream(&out)
+        }
+        updates.removeAll(keepingCapacity: true)
+        updateTimestamps.removeAll(keepingCapacity: true)
+        updateIndex.removeAll(keepingCapacity: true)
+        let streamTime = engine.streamTime ?? 0
+        for key in touched { try writeChangelog(of: key, streamTime: streamTime) }
+        touched.removeAll(keepingCapacity: true)
+        touchedSet.removeAll(keepingCapacity: true)
+    }
+
+    private func writeChangelog(of key: Key, streamTime: Int64) throws {
+        changelogKey.removeAll(keepingCapacity: true)
+        try keySerde.encode(key, into: &changelogKey)
+        var windows: [(Window, Aggregate)] = []
+        var pending: [(Int64, Value)] = []
+        engine.visitState(of: key, windows: { windows.append(($0, $1)) }, pendingRecords: { pending.append(($0, $1)) })
+        guard !windows.isEmpty || !pending.isEmpty else {
+            return try changelog.write(key: changelogKey, value: nil, timestamp: streamTime, context: context)
+        }
+        var writer = ChangelogWriter(reusing: changelogValue)
+        writer.byte(1)
+        writer.uint32(UInt32(windows.count))
+        for (window, aggregate) in windows {
+            writer.int64(window.start)
+            writer.int64(window.end)
+            try writer.lengthPrefixed { try aggregateSerde.encode(aggregate, into: &$0) }
+        }
+        writer.uint32(UInt32(pending.count))
+        for (timestamp, value) in pending {
+            writer.int64(timestamp)
+            try writer.lengthPrefixed { try valueSerde.encode(value, into: &$0) }
+        }
+        changelogValue = writer.bytes
+        try changelog.write(key: changelogKey, value: changelogValue, timestamp: streamTime, context: context)
+    }
+
+    private func restore() throws {
+        let (entries, latest) = try changelog.replay(from: context.log)
+        guard !entries.isEmpty else { return }
+        var snapshot = Engine.Snapshot(streamTime: latest, windows: [], pendingRecords: [])
+        do {
+            for (keyBytes, valueBytes) in entries {
+                let key = try keyBytes.withUnsafeBytes { try keySerde.decode($0) }
+                try valueBytes.withUnsafeBytes { raw in
+                    var reader = ChangelogReader(raw, store: name)
+                    let version = try reader.byte("layout version")
+                    guard version == 1 else { throw StateStoreError.corruptChangelog(store: name, "unknown layout version \(version)") }
+                    for _ in 0..<(try reader.uint32("window count")) {
+                        let window = Window(start: try reader.int64("window start"), end: try reader.int64("window end"))
+                        let aggregate = try aggregateSerde.decode(try reader.lengthPrefixed("aggregate"))
+                        snapshot.windows.append(.init(key: key, window: window, aggregate: aggregate))
+                    }
+                    for _ in 0..<(try reader.uint32("record count")) {
+                        let timestamp = try reader.int64("record timestamp")
+                        let value = try valueSerde.decode(try reader.lengthPrefixed("record value"))
+                        snapshot.pendingRecords.append(.init(key: key, timestamp: timestamp, value: value))
+                    }
+                    guard reader.isAtEnd else { throw StateStoreError.corruptChangelog(store: name, "trailing bytes after the state of a key") }
+                }
+            }
+            try engine.restore(snapshot)
+        } catch let error as StateStoreError {
+            throw error
+        } catch {
+            throw StateStoreError.invalidState(store: name, error)
+        }
+    }
+}

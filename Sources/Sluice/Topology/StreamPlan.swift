@@ -1,0 +1,67 @@
+/// What a stream is, as data: its operators (for `describe()`), the topics it writes and the
+/// state stores it keeps. Built up operator by operator alongside the stream's closures.
+struct StreamPlan: Sendable {
+    /// Operator names in order, across sub-topologies (`groupBy` steps name their repartition).
+    var steps: [String]
+    /// Topics written: sinks, dead letters are added by the branch, repartition topics.
+    var outputs: [TopicName] = []
+    /// State stores, each backed by a compacted changelog topic.
+    var stores: [StoreDescriptor] = []
+    /// Whether an operator since the last (re)partitioning changed the key, so that grouping
+    /// by key must repartition (Kafka Streams' "key changing operation").
+    var keyChanged = false
+    /// Mistakes found while the stream was built (a negative window size, …), reported by
+    /// `Pipeline.validate()` before anything runs.
+    var problems: [String] = []
+
+    func adding(_ step: String) -> StreamPlan {
+        var next = self
+        next.steps.append(step)
+        return next
+    }
+
+    func changingKey() -> StreamPlan {
+        var next = self
+        next.keyChanged = true
+        return next
+    }
+
+    func adding(problem: String) -> StreamPlan {
+        var next = self
+        next.problems.append(problem)
+        return next
+    }
+
+    func adding(store: StoreDescriptor) -> StreamPlan {
+        var next = self
+        next.stores.append(store)
+        return next
+    }
+
+    func adding(output: TopicName) -> StreamPlan {
+        var next = self
+        next.outputs.append(output)
+        return next
+    }
+
+    /// A name for the next operator that owns something (`<operator>-<position>`), unique
+    /// within the branch: Kafka Streams' generated `KSTREAM-AGGREGATE-0000000003` in short.
+    func ownedName(_ operatorName: String) -> String { "\(operatorName)-\(steps.count)" }
+
+    /// Joins two plans (`merge`): the steps side by side, outputs and stores together.
+    func merged(with other: StreamPlan) -> StreamPlan {
+        StreamPlan(
+            steps: ["merge(\(steps.joined(separator: " → ")) | \(other.steps.joined(separator: " → ")))"],
+            outputs: outputs + other.outputs, stores: stores + other.stores, keyChanged: keyChanged || other.keyChanged,
+            problems: problems + other.problems)
+    }
+}
+
+/// A state store as `describe()` shows it and as the runtime creates its changelog.
+struct StoreDescriptor: Sendable, Hashable {
+    /// `aggregate-3`, `count-5`, …: the operator that owns it.
+    var name: String
+    /// Windowed or key-value, with the window definition.
+    var kind: String
+    var changelog: TopicName { .owned(suffix: "\(name)-changelog") }
+}

@@ -1,0 +1,115 @@
+public import SluiceWindows
+
+/// A grouped stream cut into event-time windows, ready to aggregate per (key, window).
+/// Produced by `GroupedStream.windowed(_:grace:emit:lateRecordsTo:)`.
+///
+/// Windows follow the records' timestamps (set them from the value with
+/// `Stream.timestamped(by:)`), per task: stream time is the largest timestamp a task has seen,
+/// a window closes once stream time passes its end plus `grace`, and a record whose windows
+/// have all closed is late: counted (`RunSummary`), optionally written to a topic, and
+/// otherwise dropped. The window state lives in a store with a compacted changelog, so closed
+/// windows stay closed and open ones survive restarts.
+public struct WindowedStream<Key: Hashable & Sendable, Value>: Sendable {
+    let grouped: GroupedStream<Key, Value>
+    let windows: WindowSpec
+    let graceMs: Int64
+    let emit: EmitMode
+    let lateRecordsTopic: String?
+
+    /// Folds each window's records into an aggregate that starts at `initial`. Session windows
+    /// also need `merger`, which combines two sessions a record bridges (with `initial` as its
+    /// identity).
+    public func aggregate<Aggregate>(
+        _ initial: @escaping @autoclosure @Sendable () -> Aggregate, serde: some Serde<Aggregate>, named name: String? = nil,
+        merger: (@Sendable (inout Aggregate, Aggregate) -> Void)? = nil,
+        _ aggregator: @escaping @Sendable (inout Aggregate, Value) -> Void
+    ) -> Stream<Windowed<Key>, Aggregate> {
+        let stream = grouped.stream
+        let storeName = name ?? stream.plan.ownedName("aggregate")
+        var plan = stream.plan.adding("windowed(\(windows), grace \(graceMs) ms, \(emit))")
+            .adding("aggregate[\(storeName)]")
+            .adding(store: StoreDescriptor(name: storeName, kind: "window \(windows)"))
+        if let lateRecordsTopic { plan = plan.adding(output: .external(lateRecordsTopic)) }
+        let (windows, graceMs, emit, lateRecordsTopic) = (windows, graceMs, emit, lateRecordsTopic)
+        do {
+            _ = try WindowedAggregation<Key, Value, Aggregate>(
+                windows: windows, grace: graceMs, emit: emit, initializer: initial, aggregator: aggregator, merger: merger)
+        } catch {
+            plan = plan.adding(problem: "\(storeName): \(error)")
+        }
+        let (keySerde, valueSerde, aggregateSerde) = (grouped.keySerde, grouped.valueSerde, serde as any Serde<Aggregate>)
+        return stream.then(plan: plan) { context, downstream in
+            let engine = try WindowedAggregation<Key, Value, Aggregate>(
+                windows: windows, grace: graceMs, emit: emit, initializer: initial, aggregator: aggregator, merger: merger)
+            let store = try WindowAggregateStore(
+                name: storeName, engine: engine, keySerde: keySerde, valueSerde: valueSerde, aggregateSerde: aggregateSerde,
+                lateRecordsTopic: lateRecordsTopic, context: context, downstream: downstream)
+            return { record in try store.process(&record) }
+        }
+    }
+
+    /// `aggregate` with JSON for the aggregate's changelog.
+    public func aggregate<Aggregate: Codable & Sendable>(
+        _ initial: @escaping @autoclosure @Sendable () -> Aggregate, named name: String? = nil,
+        merger: (@Sendable (inout Aggregate, Aggregate) -> Void)? = nil,
+        _ aggregator: @escaping @Sendable (inout Aggregate, Value) -> Void
+    ) -> Stream<Windowed<Key>, Aggregate> {
+        aggregate(initial(), serde: JSONSerde<Aggregate>(), named: name, merger: merger, aggregator)
+    }
+
+    /// How many records each window of each key has.
+    public func count(named name: String? = nil) -> Stream<Windowed<Key>, Int> {
+        aggregate(0, named: name ?? grouped.stream.plan.ownedName("count"), merger: { $0 += $1 }) { count, _ in count += 1 }
+    }
+
+    /// Combines each window's values with `combine`, the first value as it is (sessions merge
+    /// with `combine` too).
+    public func reduce(named name: String? = nil, _ combine: @escaping @Sendable (Value, Value) -> Value) -> Stream<Windowed<Key>, Value> {
+        aggregate(
+            nil, serde: OptionalSerde(grouped.valueSerde), named: name ?? grouped.stream.plan.ownedName("reduce"),
+            merger: { current, other in
+                guard let other else { return }
+                current = current.map { combine($0, other) } ?? other
+            }
+        ) { current, value in current = current.map { combine($0, value) } ?? value }
+        .compactMap { $0 }
+    }
+}
+
+extension GroupedStream {
+    /// Aggregates per event-time window.
+    /// - Parameters:
+    ///   - windows: tumbling, hopping, sliding or session windows (`WindowSpec`, milliseconds;
+    ///     `.tumbling(.minutes(1))` and friends take a `Duration`).
+    ///   - grace: how long after a window's end out-of-order records are still accepted.
+    ///   - emit: `.onUpdate` (default) forwards each changed window once per batch;
+    ///     `.onClose` forwards each window once, final, when it closes.
+    ///   - lateRecordsTo: where records that arrive after all their windows closed are written
+    ///     (with their key and value); they are counted either way.
+    public func windowed(
+        _ windows: WindowSpec, grace: Duration = .zero, emit: EmitMode = .onUpdate, lateRecordsTo lateRecords: Topic<Key, Value>? = nil
+    ) -> WindowedStream<Key, Value> {
+        WindowedStream(grouped: self, windows: windows, graceMs: grace.milliseconds, emit: emit, lateRecordsTopic: lateRecords?.name)
+    }
+}
+
+extension WindowSpec {
+    /// Epoch-aligned windows of `size`, one per record.
+    public static func tumbling(_ size: Duration) -> WindowSpec { .tumbling(size: size.milliseconds) }
+    /// Windows of `size` starting every `advance`.
+    public static func hopping(_ size: Duration, advance: Duration) -> WindowSpec {
+        .hopping(size: size.milliseconds, advance: advance.milliseconds)
+    }
+    /// Windows of records at most `size` apart.
+    public static func sliding(_ size: Duration) -> WindowSpec { .sliding(size: size.milliseconds) }
+    /// Sessions of records separated by at most `gap`.
+    public static func sessions(gap: Duration) -> WindowSpec { .session(gap: gap.milliseconds) }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded toward zero.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
