@@ -17,6 +17,9 @@ public final class TaskContext {
     /// Run in order before the branch flushes and commits: stores forward their coalesced
     /// updates and write their changelogs (upstream operators first).
     private var batchEndHooks: [() throws -> Void] = []
+    /// Hands a `split` route's entry point (an `Emit<Key, Value>`) from the route's chain to the
+    /// split that feeds it, while the task builds its chains.
+    var routeEntry: Any?
     /// The task's state stores by name, for tests and tools.
     private(set) var stores: [String: any StateStoreView] = [:]
 

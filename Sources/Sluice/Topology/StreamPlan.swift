@@ -13,6 +13,8 @@ struct StreamPlan: Sendable {
     /// Mistakes found while the stream was built (a negative window size, …), reported by
     /// `Pipeline.validate()` before anything runs.
     var problems: [String] = []
+    /// Prepended to owned names inside a `split` route, so two routes never share a topic.
+    var namePrefix = ""
 
     func adding(_ step: String) -> StreamPlan {
         var next = self
@@ -46,14 +48,14 @@ struct StreamPlan: Sendable {
 
     /// A name for the next operator that owns something (`<operator>-<position>`), unique
     /// within the branch: Kafka Streams' generated `KSTREAM-AGGREGATE-0000000003` in short.
-    func ownedName(_ operatorName: String) -> String { "\(operatorName)-\(steps.count)" }
+    func ownedName(_ operatorName: String) -> String { "\(namePrefix)\(operatorName)-\(steps.count)" }
 
     /// Joins two plans (`merge`): the steps side by side, outputs and stores together.
     func merged(with other: StreamPlan) -> StreamPlan {
         StreamPlan(
             steps: ["merge(\(steps.joined(separator: " → ")) | \(other.steps.joined(separator: " → ")))"],
             outputs: outputs + other.outputs, stores: stores + other.stores, keyChanged: keyChanged || other.keyChanged,
-            problems: problems + other.problems)
+            problems: problems + other.problems, namePrefix: namePrefix)
     }
 }
 
