@@ -13,7 +13,8 @@ extension Pipeline {
         try validate()
         let backend = try EmbeddedBackend(directory: options.dataDirectory)
         defer { try? backend.close() }
-        return try PipelineRunner(pipeline: self, backend: backend, options: options).run()
+        let instance = try PipelineInstance(pipeline: self, backend: backend, options: options)
+        return try PipelineRunner(instance: instance).run()
     }
 }
 
@@ -32,24 +33,153 @@ enum ShutdownSignal {
     }
 }
 
-/// Runs a pipeline's branches on one backend: one thread per branch (one consumer in the
-/// branch's group), a shared producer, and the control loop (progress, idle detection, stop).
+/// Runs an instance's branches each on a thread of its own, plus the control loop: progress,
+/// idle detection (`untilIdle`), SIGINT/SIGTERM, and the graceful stop (every branch finishes
+/// the batch in hand, flushes, commits and leaves its group).
 final class PipelineRunner: Sendable {
-    let pipeline: Pipeline
-    let backend: EmbeddedBackend
-    let options: RunOptions
+    let instance: PipelineInstance
     let stop = Atomic<Bool>(false)
 
-    init(pipeline: Pipeline, backend: EmbeddedBackend, options: RunOptions) {
+    init(instance: PipelineInstance) { self.instance = instance }
+
+    func run() throws -> RunSummary {
+        let (pipeline, options, tasks) = (instance.pipeline, instance.options, instance.branches)
+        ShutdownSignal.install()
+        let started = Date()
+        for task in tasks { task.start { [self] in stop.load(ordering: .relaxed) } }
+
+        var idleChecks = 0
+        var lastConsumed = 0
+        var lastTime = Date()
+        while true {
+            Thread.sleep(forTimeInterval: 0.2)
+            if ShutdownSignal.requested.load(ordering: .relaxed) { break }
+            if tasks.contains(where: { $0.failure != nil }) { break }
+            if options.untilIdle {
+                idleChecks = tasks.allSatisfy(\.isIdle) ? idleChecks + 1 : 0
+                if idleChecks >= 3 { break }
+            }
+            if options.progress {
+                let consumed = tasks.reduce(0) { $0 + $1.metrics.consumed.load(ordering: .relaxed) }
+                let now = Date()
+                let rate = Double(consumed - lastConsumed) / now.timeIntervalSince(lastTime)
+                (lastConsumed, lastTime) = (consumed, now)
+                let lags = tasks.map { "\($0.branch.group) lag \($0.metrics.lag.load(ordering: .relaxed))" }.joined(separator: ", ")
+                FileHandle.standardError.write(Data("\r\(pipeline.name): \(consumed) records, \(Int(rate))/s; \(lags)   ".utf8))
+            }
+        }
+        if options.progress { FileHandle.standardError.write(Data("\n".utf8)) }
+        stop.store(true, ordering: .relaxed)
+        for task in tasks { task.wakeup() }
+        for task in tasks { task.join() }
+        try instance.producer.close()
+        if let failed = tasks.first(where: { $0.failure != nil }), let error = failed.failure {
+            throw PipelineError.branchFailed(failed.branch.group, error)
+        }
+        return instance.summary(seconds: Date().timeIntervalSince(started))
+    }
+}
+
+/// One instance of a pipeline on a backend: its topics checked and created, a consumer per
+/// branch (each in the branch's group), one producer shared by all. Several instances on one
+/// backend share the branches' partitions, as several processes would.
+///
+/// The production runtime (`Pipeline.run`) drives an instance with a thread per branch; a
+/// deterministic test driver drives it with `step`.
+@_spi(Testing)
+public final class PipelineInstance: Sendable {
+    public let pipeline: Pipeline
+    let options: RunOptions
+    let producer: Producer
+    let branches: [BranchTask]
+
+    /// Creates the pipeline's topics (and, with `options.reset`, forgets its groups' offsets),
+    /// then one consumer per branch. `clock` (ms) times the AckModes' commit intervals.
+    public init(pipeline: Pipeline, backend: EmbeddedBackend, options: RunOptions, clock: (@Sendable () -> Int64)? = nil) throws {
+        try pipeline.validate()
+        try Self.createTopics(pipeline, backend)
+        if options.reset {
+            for branch in pipeline.branches where backend.coordinator.describeGroup(branch.group).state != .dead {
+                try backend.coordinator.deleteGroup(branch.group)
+            }
+        }
         self.pipeline = pipeline
-        self.backend = backend
         self.options = options
+        let producer = try Producer(backend: backend)
+        self.producer = producer
+        branches = try pipeline.branches.map {
+            try BranchTask(branch: $0, pipelineName: pipeline.name, backend: backend, options: options, producer: producer, clock: clock)
+        }
+    }
+
+    /// Joins every branch's group (the first `step` completes the join).
+    public func subscribe() throws {
+        for branch in branches { try branch.subscribe() }
+    }
+
+    /// One poll of every branch, in declaration order, processed and committed per AckMode.
+    /// - Returns: records consumed, per branch group.
+    @discardableResult
+    public func step(pollTimeoutMs: Int = 0) throws -> [String: Int] {
+        var consumed: [String: Int] = [:]
+        for branch in branches {
+            do {
+                consumed[branch.branch.group] = try branch.step(pollTimeoutMs: pollTimeoutMs)
+            } catch let crash as SimulatedCrash {
+                throw crash
+            } catch {
+                throw PipelineError.branchFailed(branch.branch.group, error)
+            }
+        }
+        return consumed
+    }
+
+    /// Whether every branch has consumed everything in its partitions (and owns some).
+    public var isIdle: Bool {
+        branches.allSatisfy { branch in
+            branch.updateLag()
+            return branch.isIdle
+        }
+    }
+
+    /// Makes the next `step`s of `group`'s branch stop dead after `records` more records.
+    public func crash(branch group: String, afterRecords records: Int) {
+        for branch in branches where branch.branch.group == group { branch.crash(afterRecords: records) }
+    }
+
+    /// Graceful stop: flushes, commits and leaves every group.
+    public func close() throws {
+        try producer.flush()
+        for branch in branches { try branch.close() }
+        try producer.close()
+    }
+
+    /// A crash: the producer's buffered outputs are written (as the OS would keep what was
+    /// handed to it), but no consumer commits or leaves; the backend is to be dropped with it.
+    public func abandon() {
+        try? producer.close()
+    }
+
+    /// Per-branch counts since the instance started.
+    public func summary(seconds: Double = 0) -> RunSummary {
+        RunSummary(
+            branches: branches.map { task in
+                RunSummary.BranchCounts(
+                    group: task.branch.group, consumed: task.metrics.consumed.load(ordering: .relaxed),
+                    produced: task.metrics.produced.load(ordering: .relaxed), skipped: task.metrics.skipped.load(ordering: .relaxed),
+                    deadLettered: task.metrics.deadLettered.load(ordering: .relaxed), late: task.metrics.late.load(ordering: .relaxed))
+            }, seconds: seconds)
+    }
+
+    /// The state stores this instance's tasks hold, for tests: `(branch group, partition, store)`.
+    func stores() -> [(group: String, partition: Int32, store: any StateStoreView)] {
+        branches.flatMap { branch in branch.stores().map { (branch.branch.group, $0.partition, $0.store) } }
     }
 
     /// Checks the branches' source topics and creates what the pipeline writes: sink and
     /// dead-letter topics with the sources' partition count, repartition topics with the
     /// branch's, and compacted changelog topics, one partition per task.
-    private func createTopics() throws {
+    private static func createTopics(_ pipeline: Pipeline, _ backend: EmbeddedBackend) throws {
         let log = backend.log
         var existing = Set(log.topicNames(includeInternal: true))
         func create(_ topic: String, partitions: Int, configs: [String: String] = [:]) throws {
@@ -86,53 +216,4 @@ final class PipelineRunner: Sendable {
         }
     }
 
-    func run() throws -> RunSummary {
-        try createTopics()
-        if options.reset {
-            for branch in pipeline.branches where backend.coordinator.describeGroup(branch.group).state != .dead {
-                try backend.coordinator.deleteGroup(branch.group)
-            }
-        }
-        ShutdownSignal.install()
-        let producer = try Producer(backend: backend)
-        let started = Date()
-        let tasks = try pipeline.branches.map { try BranchTask(branch: $0, runner: self, producer: producer) }
-        for task in tasks { task.start() }
-
-        var idleChecks = 0
-        var lastConsumed = 0
-        var lastTime = Date()
-        while true {
-            Thread.sleep(forTimeInterval: 0.2)
-            if ShutdownSignal.requested.load(ordering: .relaxed) { break }
-            if tasks.contains(where: { $0.failure != nil }) { break }
-            if options.untilIdle {
-                idleChecks = tasks.allSatisfy(\.isIdle) ? idleChecks + 1 : 0
-                if idleChecks >= 3 { break }
-            }
-            if options.progress {
-                let consumed = tasks.reduce(0) { $0 + $1.metrics.consumed.load(ordering: .relaxed) }
-                let now = Date()
-                let rate = Double(consumed - lastConsumed) / now.timeIntervalSince(lastTime)
-                (lastConsumed, lastTime) = (consumed, now)
-                let lags = tasks.map { "\($0.branch.group) lag \($0.metrics.lag.load(ordering: .relaxed))" }.joined(separator: ", ")
-                FileHandle.standardError.write(Data("\r\(pipeline.name): \(consumed) records, \(Int(rate))/s; \(lags)   ".utf8))
-            }
-        }
-        if options.progress { FileHandle.standardError.write(Data("\n".utf8)) }
-        stop.store(true, ordering: .relaxed)
-        for task in tasks { task.wakeup() }
-        for task in tasks { task.join() }
-        try producer.close()
-        if let failed = tasks.first(where: { $0.failure != nil }), let error = failed.failure {
-            throw PipelineError.branchFailed(failed.branch.group, error)
-        }
-        return RunSummary(
-            branches: tasks.map { task in
-                RunSummary.BranchCounts(
-                    group: task.branch.group, consumed: task.metrics.consumed.load(ordering: .relaxed),
-                    produced: task.metrics.produced.load(ordering: .relaxed), skipped: task.metrics.skipped.load(ordering: .relaxed),
-                    deadLettered: task.metrics.deadLettered.load(ordering: .relaxed), late: task.metrics.late.load(ordering: .relaxed))
-            }, seconds: Date().timeIntervalSince(started))
-    }
 }

@@ -49,8 +49,9 @@ public final class Consumer: Sendable {
         try self.init(backend: backend, configuration: configuration) { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
     }
 
-    /// - Parameter clock: milliseconds for the AckMode and auto-commit timers (tests pin it).
-    init(backend: any Backend, configuration: ConsumerConfiguration, clock: @escaping @Sendable () -> Int64) throws {
+    /// - Parameter clock: milliseconds for the AckMode and auto-commit timers, so that tests
+    ///   (and `SluiceTesting`'s driver) decide when `time` commits fall due.
+    public init(backend: any Backend, configuration: ConsumerConfiguration, clock: @escaping @Sendable () -> Int64) throws {
         self.configuration = configuration
         self.backend = try backend.makeConsumer(configuration)
         self.clock = clock
@@ -299,18 +300,35 @@ public final class Consumer: Sendable {
         }
     }
 
+    /// One turn of `runBatches`: a poll, `handler` on its records (if any), and the AckMode's
+    /// commit decision. For callers that drive the consumer step by step, such as a
+    /// deterministic test driver. Returns how many records were handled.
+    @discardableResult
+    public func runOnce(pollTimeoutMs: Int, _ handler: (ConsumerRecords, Acknowledgment) throws -> Void) throws -> Int {
+        try step(pollTimeoutMs) { records in
+            try handler(records, Acknowledgment(consumer: self, offsets: records.nextOffsets))
+            if !configuration.ackMode.isManual { markProcessed(records) }
+        }
+    }
+
     private func loop(_ pollTimeoutMs: Int, _ until: () throws -> Bool, _ process: (ConsumerRecords) throws -> Void) throws {
         state.withLock { $0.stopRequested = false }
         while try !stopRequested && !until() {
-            let records = try poll(timeoutMs: pollTimeoutMs)
-            do {
-                if !records.isEmpty { try process(records) }
-            } catch {
-                try? commit()  // keep what was finished before the failure
-                throw error
-            }
-            try afterPoll(records)
+            try step(pollTimeoutMs, process)
         }
+    }
+
+    @discardableResult
+    private func step(_ pollTimeoutMs: Int, _ process: (ConsumerRecords) throws -> Void) throws -> Int {
+        let records = try poll(timeoutMs: pollTimeoutMs)
+        do {
+            if !records.isEmpty { try process(records) }
+        } catch {
+            try? commit()  // keep what was finished before the failure
+            throw error
+        }
+        try afterPoll(records)
+        return records.count
     }
 
     /// The AckMode decision made after each poll's records were processed (Spring's
