@@ -8,7 +8,6 @@ final class BranchMetrics: Sendable {
     let deadLettered = Atomic<Int>(0)
     /// Records that arrived after all their windows had closed.
     let late = Atomic<Int>(0)
-    let lag = Atomic<Int64>(0)
 
     init() {}
 }

@@ -4,55 +4,53 @@ import SluiceGroups
 import SluiceLog
 import Synchronization
 
-/// One branch at work: a consumer in the branch's group, pushing each polled batch through
-/// the branch's tasks, making the outputs durable, then committing per the branch's AckMode.
-/// At-least-once: offsets never run ahead of durable outputs.
-///
-/// `step` is one poll and its processing; `start` runs steps on a thread of the branch's own
-/// until asked to stop (the production runtime), while a test driver calls `step` itself.
+/// One branch's member on one stream thread: a consumer in the branch's group and the tasks
+/// of the partitions it owns. Its stream thread polls it, pushes the records through its tasks
+/// (together with the other branches' members, see `StreamThread`), then `finishBatch` makes
+/// the outputs durable before the consumer commits per the branch's AckMode. At-least-once:
+/// offsets never run ahead of durable outputs.
 final class BranchTask: Sendable {
     let branch: Branch
-    let metrics = BranchMetrics()
-    private let consumer: Consumer
+    /// Shared by the branch's members on every stream thread.
+    let metrics: BranchMetrics
+    let consumer: Consumer
     private let producer: Producer
     private let log: LogManager
-    private let done = DispatchSemaphore(value: 0)
-    private let tasks: BranchTasks
-    /// Only the stepping thread uses it; the lock is uncontended and taken once per poll.
-    private let decoder: Mutex<RecordBatchDecoder>
-    private let state = Mutex<(failure: (any Error)?, idle: Bool)>((nil, false))
+    let tasks: BranchTasks
+    private let state = Mutex<(idle: Bool, lag: Int64)>((false, 0))
     /// Records left before a simulated crash; negative when none is planned.
     private let crashCountdown = Atomic<Int>(-1)
 
     init(
-        branch: Branch, pipelineName: String, backend: EmbeddedBackend, options: RunOptions, producer: Producer,
-        clock: (@Sendable () -> Int64)? = nil
+        branch: Branch, pipelineName: String, thread: Int, clientPrefix: String, backend: EmbeddedBackend, options: RunOptions, producer: Producer,
+        metrics: BranchMetrics, decodedRecords: DecodedRecordCache, clock: (@Sendable () -> Int64)? = nil
     ) throws {
         self.branch = branch
         self.producer = producer
+        self.metrics = metrics
         self.log = backend.log
         var configuration = ConsumerConfiguration(groupId: branch.group)
-        configuration.clientId = "\(pipelineName)-\(branch.group)"
+        // Members sort by client id, so thread t gets the same partitions in every branch's
+        // group (range assignment), which lets the branches on a thread share decoding.
+        configuration.clientId = "\(clientPrefix)-t\(thread)"
+        configuration.partitionAssignmentStrategy = ["range"]
         configuration.ackMode = branch.ackMode == .record ? .manual : branch.ackMode
         configuration.autoOffsetReset = options.autoOffsetReset == .earliest ? .earliest : .latest
-        configuration.maxPollRecords = 5_000
+        configuration.maxPollRecords = options.maxPollRecords
         let scope = TopologyScope(pipeline: pipelineName, group: branch.group)
-        let (metrics, log) = (metrics, backend.log)
+        let log = backend.log
         tasks = BranchTasks(subTopologies: branch.sink.subTopologies, scope: scope) { partition in
-            TaskContext(partition: partition, scope: scope, producer: producer, log: log, metrics: metrics)
+            TaskContext(partition: partition, scope: scope, producer: producer, log: log, metrics: metrics, decodedRecords: decodedRecords)
         }
-        // Range puts partition p of every topic at one member, which a merge's tasks need.
-        if tasks.needsCopartitioning { configuration.partitionAssignmentStrategy = ["range"] }
         if let clock {
             consumer = try Consumer(backend: backend, configuration: configuration, clock: clock)
         } else {
             consumer = try Consumer(backend: backend, configuration: configuration)
         }
-        decoder = Mutex(try RecordBatchDecoder())
     }
 
-    var failure: (any Error)? { state.withLock { $0.failure } }
     var isIdle: Bool { state.withLock { $0.idle } }
+    var lag: Int64 { state.withLock { $0.lag } }
 
     /// Joins the branch's group on its topics; tasks of revoked or lost partitions are dropped.
     func subscribe() throws {
@@ -60,73 +58,40 @@ final class BranchTask: Sendable {
         try consumer.subscribe(tasks.topics, listener: RebalanceListener(onRevoked: { tasks.drop($0) }, onLost: { tasks.drop($0) }))
     }
 
-    /// Runs the branch on a thread of its own until `shouldStop` (checked between batches),
-    /// then commits and leaves the group. A failure is kept in `failure`.
-    func start(shouldStop: @escaping @Sendable () -> Bool) {
-        let thread = Thread { [self] in
-            do {
-                try subscribe()
-                while !shouldStop() {
-                    updateLag()
-                    try step(pollTimeoutMs: 100)
-                }
-                try consumer.close()
-            } catch {
-                state.withLock { $0.failure = error }
-                try? consumer.close()
-            }
-            done.signal()
-        }
-        thread.name = "sluice-\(branch.group)"
-        thread.start()
-    }
-
-    func wakeup() { consumer.wakeup() }
-    func join() { done.wait() }
-
     /// Commits what was processed and leaves the group.
     func close() throws { try consumer.close() }
 
     /// The running tasks' state stores.
     func stores() -> [(partition: Int32, store: any StateStoreView)] { tasks.stores() }
 
-    /// Makes a later `step` stop dead after `records` more records, as a `kill -9` would:
-    /// outputs so far may be written, nothing more is committed (for the test driver).
+    /// Makes processing stop dead after `records` more records, as a `kill -9` would: outputs
+    /// so far may be written, nothing more is committed (for the test driver).
     func crash(afterRecords records: Int) { crashCountdown.store(max(0, records), ordering: .relaxed) }
 
-    /// One poll, its records through the tasks, outputs flushed, then the AckMode's commit.
-    /// - Returns: the records consumed.
-    @discardableResult
-    func step(pollTimeoutMs: Int) throws -> Int {
-        let perRecord = branch.ackMode == .record
-        return try consumer.runOnce(pollTimeoutMs: pollTimeoutMs) { records, ack in
-            try decoder.withLock { decoder in try process(records, decoder: decoder, perRecord: perRecord) }
+    /// Processes one record of `tp` with the task's `handler`, applying the error policy.
+    @inline(__always)
+    func process(_ view: RecordView, of tp: TopicPartition, with handler: SourceHandler) throws {
+        try countDownToCrash()
+        do {
+            try handler(SourceRecord(partition: tp.partition, view: view))
+        } catch {
+            try handleFailure(error, view, tp)
+        }
+        if branch.ackMode == .record {
             try tasks.endBatch()
-            try producer.flush()  // outputs, repartitions and changelogs are durable before the AckMode commits
-            if branch.ackMode == .record || branch.ackMode.isManual == false { return }
-            try ack.acknowledge()
+            try producer.flush()
+            consumer.markProcessed([tp: view.offset + 1])
+            try consumer.commit()
         }
     }
 
-    private func process(_ records: ConsumerRecords, decoder: RecordBatchDecoder, perRecord: Bool) throws {
-        for part in records.partitions {
-            let handler = try tasks.handler(for: part.partition)
-            try part.forEach(decoder: decoder) { view in
-                try countDownToCrash()
-                metrics.consumed.add(1, ordering: .relaxed)
-                do {
-                    try handler(SourceRecord(partition: part.partition.partition, view: view))
-                } catch {
-                    try handleFailure(error, view, part.partition)
-                }
-                if perRecord {
-                    try tasks.endBatch()
-                    try producer.flush()
-                    consumer.markProcessed([part.partition: view.offset + 1])
-                    try consumer.commit()
-                }
-            }
-        }
+    /// After a poll's records went through the tasks: stores forward and write changelogs,
+    /// every output is flushed (durable), then manual AckModes acknowledge; the consumer's
+    /// `runOnce` commits the other modes when this returns.
+    func finishBatch(_ ack: Acknowledgment) throws {
+        try tasks.endBatch()
+        try producer.flush()
+        if branch.ackMode.isManual && branch.ackMode != .record { try ack.acknowledge() }
     }
 
     @inline(__always)
@@ -167,8 +132,8 @@ final class BranchTask: Sendable {
             else { continue }
             lag += max(0, partition.highWatermark - position)
         }
-        metrics.lag.store(lag, ordering: .relaxed)
-        state.withLock { $0.idle = !owned.isEmpty && lag == 0 }
+        let joined = (consumer.groupMetadata?.generationId ?? -1) > 0
+        state.withLock { $0 = (idle: joined && lag == 0, lag: lag) }
     }
 }
 

@@ -43,10 +43,10 @@ final class PipelineRunner: Sendable {
     init(instance: PipelineInstance) { self.instance = instance }
 
     func run() throws -> RunSummary {
-        let (pipeline, options, tasks) = (instance.pipeline, instance.options, instance.branches)
+        let (pipeline, options, threads) = (instance.pipeline, instance.options, instance.threads)
         ShutdownSignal.install()
         let started = Date()
-        for task in tasks { task.start { [self] in stop.load(ordering: .relaxed) } }
+        for thread in threads { thread.start { [self] in stop.load(ordering: .relaxed) } }
 
         var idleChecks = 0
         var lastConsumed = 0
@@ -54,27 +54,28 @@ final class PipelineRunner: Sendable {
         while true {
             Thread.sleep(forTimeInterval: 0.2)
             if ShutdownSignal.requested.load(ordering: .relaxed) { break }
-            if tasks.contains(where: { $0.failure != nil }) { break }
+            if threads.contains(where: { $0.error != nil }) { break }
             if options.untilIdle {
-                idleChecks = tasks.allSatisfy(\.isIdle) ? idleChecks + 1 : 0
+                idleChecks = instance.members.allSatisfy(\.isIdle) ? idleChecks + 1 : 0
                 if idleChecks >= 3 { break }
             }
             if options.progress {
-                let consumed = tasks.reduce(0) { $0 + $1.metrics.consumed.load(ordering: .relaxed) }
+                let consumed = instance.metrics.reduce(0) { $0 + $1.metrics.consumed.load(ordering: .relaxed) }
                 let now = Date()
                 let rate = Double(consumed - lastConsumed) / now.timeIntervalSince(lastTime)
                 (lastConsumed, lastTime) = (consumed, now)
-                let lags = tasks.map { "\($0.branch.group) lag \($0.metrics.lag.load(ordering: .relaxed))" }.joined(separator: ", ")
+                let lags = instance.pipeline.branches.map { "\($0.group) lag \(instance.lag(of: $0.group))" }.joined(separator: ", ")
                 FileHandle.standardError.write(Data("\r\(pipeline.name): \(consumed) records, \(Int(rate))/s; \(lags)   ".utf8))
             }
         }
         if options.progress { FileHandle.standardError.write(Data("\n".utf8)) }
         stop.store(true, ordering: .relaxed)
-        for task in tasks { task.wakeup() }
-        for task in tasks { task.join() }
+        for thread in threads { thread.wakeup() }
+        for thread in threads { thread.join() }
         try instance.producer.close()
-        if let failed = tasks.first(where: { $0.failure != nil }), let error = failed.failure {
-            throw PipelineError.branchFailed(failed.branch.group, error)
+        if let error = threads.lazy.compactMap(\.error).first {
+            if error is PipelineError { throw error }
+            throw PipelineError.invalid("\(error)")
         }
         return instance.summary(seconds: Date().timeIntervalSince(started))
     }
@@ -91,10 +92,16 @@ public final class PipelineInstance: Sendable {
     public let pipeline: Pipeline
     let options: RunOptions
     let producer: Producer
-    let branches: [BranchTask]
+    /// Per branch, shared by its members on every thread.
+    let metrics: [(group: String, metrics: BranchMetrics)]
+    let threads: [StreamThread]
+    /// Every branch member on every thread.
+    var members: [BranchTask] { threads.flatMap(\.members) }
 
     /// Creates the pipeline's topics (and, with `options.reset`, forgets its groups' offsets),
-    /// then one consumer per branch. `clock` (ms) times the AckModes' commit intervals.
+    /// then the stream threads: `options.threads` shared by the branches without side
+    /// effects, and as many again for each branch with a `forEach`. `clock` (ms) times the
+    /// AckModes' commit intervals.
     public init(pipeline: Pipeline, backend: EmbeddedBackend, options: RunOptions, clock: (@Sendable () -> Int64)? = nil) throws {
         try pipeline.validate()
         try Self.createTopics(pipeline, backend)
@@ -107,50 +114,66 @@ public final class PipelineInstance: Sendable {
         self.options = options
         let producer = try Producer(backend: backend)
         self.producer = producer
-        branches = try pipeline.branches.map {
-            try BranchTask(branch: $0, pipelineName: pipeline.name, backend: backend, options: options, producer: producer, clock: clock)
+        let metrics = pipeline.branches.map { (group: $0.group, metrics: BranchMetrics()) }
+        self.metrics = metrics
+        let shared = pipeline.branches.indices.filter { !pipeline.branches[$0].sink.plan.hasSideEffects }
+        let dedicated = pipeline.branches.indices.filter { pipeline.branches[$0].sink.plan.hasSideEffects }
+        let groups = (shared.isEmpty ? [] : [(name: pipeline.name, branches: shared)])
+            + dedicated.map { (name: "\(pipeline.name)-\(pipeline.branches[$0].group)", branches: [$0]) }
+        var threads: [StreamThread] = []
+        for group in groups {
+            for t in 0..<max(1, options.threads) {
+                let cache = DecodedRecordCache()
+                let members = try group.branches.map { index in
+                    try BranchTask(
+                        branch: pipeline.branches[index], pipelineName: pipeline.name, thread: t, clientPrefix: group.name, backend: backend,
+                        options: options, producer: producer, metrics: metrics[index].metrics, decodedRecords: cache, clock: clock)
+                }
+                threads.append(try StreamThread(name: "\(group.name)-t\(t)", members: members))
+            }
         }
+        self.threads = threads
     }
 
-    /// Joins every branch's group (the first `step` completes the join).
+    /// Joins every branch's group (the first `step`s complete the joins).
     public func subscribe() throws {
-        for branch in branches { try branch.subscribe() }
+        for thread in threads { try thread.subscribe() }
     }
 
-    /// One poll of every branch, in declaration order, processed and committed per AckMode.
+    /// One step of every stream thread, in order, on the caller's thread: a poll of each
+    /// member, processed and committed per AckMode.
     /// - Returns: records consumed, per branch group.
     @discardableResult
     public func step(pollTimeoutMs: Int = 0) throws -> [String: Int] {
         var consumed: [String: Int] = [:]
-        for branch in branches {
-            do {
-                consumed[branch.branch.group] = try branch.step(pollTimeoutMs: pollTimeoutMs)
-            } catch let crash as SimulatedCrash {
-                throw crash
-            } catch {
-                throw PipelineError.branchFailed(branch.branch.group, error)
-            }
+        for thread in threads {
+            consumed.merge(try thread.step(pollTimeoutMs: pollTimeoutMs), uniquingKeysWith: +)
         }
         return consumed
     }
 
-    /// Whether every branch has consumed everything in its partitions (and owns some).
+    /// Whether every member has joined its group and consumed everything it owns.
     public var isIdle: Bool {
-        branches.allSatisfy { branch in
-            branch.updateLag()
-            return branch.isIdle
+        members.allSatisfy { member in
+            member.updateLag()
+            return member.isIdle
         }
     }
 
-    /// Makes the next `step`s of `group`'s branch stop dead after `records` more records.
+    /// Records not yet consumed by `group`'s members here (as of their last lag update).
+    func lag(of group: String) -> Int64 {
+        members.filter { $0.branch.group == group }.reduce(0) { $0 + $1.lag }
+    }
+
+    /// Makes each of `group`'s members stop dead after `records` more records (a crash).
     public func crash(branch group: String, afterRecords records: Int) {
-        for branch in branches where branch.branch.group == group { branch.crash(afterRecords: records) }
+        for member in members where member.branch.group == group { member.crash(afterRecords: records) }
     }
 
     /// Graceful stop: flushes, commits and leaves every group.
     public func close() throws {
         try producer.flush()
-        for branch in branches { try branch.close() }
+        for member in members { try member.close() }
         try producer.close()
     }
 
@@ -163,17 +186,17 @@ public final class PipelineInstance: Sendable {
     /// Per-branch counts since the instance started.
     public func summary(seconds: Double = 0) -> RunSummary {
         RunSummary(
-            branches: branches.map { task in
+            branches: metrics.map { group, m in
                 RunSummary.BranchCounts(
-                    group: task.branch.group, consumed: task.metrics.consumed.load(ordering: .relaxed),
-                    produced: task.metrics.produced.load(ordering: .relaxed), skipped: task.metrics.skipped.load(ordering: .relaxed),
-                    deadLettered: task.metrics.deadLettered.load(ordering: .relaxed), late: task.metrics.late.load(ordering: .relaxed))
+                    group: group, consumed: m.consumed.load(ordering: .relaxed), produced: m.produced.load(ordering: .relaxed),
+                    skipped: m.skipped.load(ordering: .relaxed), deadLettered: m.deadLettered.load(ordering: .relaxed),
+                    late: m.late.load(ordering: .relaxed))
             }, seconds: seconds)
     }
 
     /// The state stores this instance's tasks hold, for tests: `(branch group, partition, store)`.
     func stores() -> [(group: String, partition: Int32, store: any StateStoreView)] {
-        branches.flatMap { branch in branch.stores().map { (branch.branch.group, $0.partition, $0.store) } }
+        members.flatMap { member in member.stores().map { (member.branch.group, $0.partition, $0.store) } }
     }
 
     /// Checks the branches' source topics and creates what the pipeline writes: sink and

@@ -13,6 +13,13 @@ public struct RunOptions: Sendable {
     /// Where offsets of groups without commits start (Kafka Streams' default: earliest).
     public var autoOffsetReset: AutoOffsetResetPolicy = .earliest
 
+    /// Stream threads per group of branches (Kafka Streams' `num.stream.threads`): each is a
+    /// member of every branch's consumer group, so a branch's partitions are spread over them.
+    /// Default: one per core.
+    public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Records one poll hands a branch at most (`max.poll.records`): the batch size.
+    public var maxPollRecords = 5_000
+
     public enum AutoOffsetResetPolicy: Sendable { case earliest, latest }
 
     public init() {}

@@ -12,6 +12,8 @@ public final class TaskContext {
     let producer: Producer
     let log: LogManager
     let metrics: BranchMetrics
+    /// Shared with the other tasks of the stream thread (see `DecodedRecordCache`).
+    let decodedRecords: DecodedRecordCache
     var keyScratch: [UInt8] = []
     var valueScratch: [UInt8] = []
     /// Run in order before the branch flushes and commits: stores forward their coalesced
@@ -23,7 +25,11 @@ public final class TaskContext {
     /// The task's state stores by name, for tests and tools.
     private(set) var stores: [String: any StateStoreView] = [:]
 
-    init(partition: Int32, scope: TopologyScope, producer: Producer, log: LogManager, metrics: BranchMetrics) {
+    init(
+        partition: Int32, scope: TopologyScope, producer: Producer, log: LogManager, metrics: BranchMetrics,
+        decodedRecords: DecodedRecordCache
+    ) {
+        self.decodedRecords = decodedRecords
         self.partition = partition
         self.scope = scope
         self.producer = producer

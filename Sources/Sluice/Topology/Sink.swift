@@ -28,7 +28,9 @@ extension Stream {
     /// offset is committed only after `body` returned; a throw is retried per `retry`, then
     /// handed to the branch's error policy.
     public func forEach(retry: RetryPolicy = .none, _ body: @escaping @Sendable (Record<Key, Value>) throws -> Void) -> Sink {
-        finish(plan: plan.adding("forEach")) { _ in
+        var plan = plan.adding("forEach")
+        plan.hasSideEffects = true
+        return finish(plan: plan) { _ in
             { record in try retry.run { try body(record) } }
         }
     }

@@ -105,6 +105,7 @@ extension Stream {
             combined.outputs += sink.plan.outputs
             combined.stores += sink.plan.stores
             combined.problems += sink.plan.problems
+            combined.hasSideEffects = combined.hasSideEffects || sink.plan.hasSideEffects
         }
         let roots = sinks.map { $0.subTopologies.first { $0.sources.isEmpty } }
         let split = finish(plan: combined) { context in

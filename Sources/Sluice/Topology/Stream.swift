@@ -51,12 +51,19 @@ public struct Stream<Key, Value>: Sendable {
         self.plan = plan
         self.sources = [source]
         self.upstream = upstream
-        compose = { _, downstream in
+        compose = { context, downstream in
+            let slot = context.decodedRecords.slot(
+                topic: source.resolved(in: context.scope), partition: context.partition, keySerde: keySerde, valueSerde: valueSerde)
             let handler: SourceHandler = { source in
                 let view = source.view
-                let key = try view.key.map { try keySerde.decode($0) }
-                guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
-                var record = Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
+                if slot.offset != view.offset || slot.record == nil {
+                    slot.offset = -1
+                    let key = try view.key.map { try keySerde.decode($0) }
+                    guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
+                    slot.record = Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
+                    slot.offset = view.offset
+                }
+                guard var record = slot.record else { return }
                 try downstream(&record)
             }
             return [source: handler]

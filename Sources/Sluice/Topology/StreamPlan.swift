@@ -13,6 +13,9 @@ struct StreamPlan: Sendable {
     /// Mistakes found while the stream was built (a negative window size, …), reported by
     /// `Pipeline.validate()` before anything runs.
     var problems: [String] = []
+    /// Whether the stream calls out (a `forEach` side effect), which may block: such branches
+    /// run on stream threads of their own so they never hold up the others.
+    var hasSideEffects = false
     /// Prepended to owned names inside a `split` route, so two routes never share a topic.
     var namePrefix = ""
 
@@ -55,7 +58,7 @@ struct StreamPlan: Sendable {
         StreamPlan(
             steps: ["merge(\(steps.joined(separator: " → ")) | \(other.steps.joined(separator: " → ")))"],
             outputs: outputs + other.outputs, stores: stores + other.stores, keyChanged: keyChanged || other.keyChanged,
-            problems: problems + other.problems, namePrefix: namePrefix)
+            problems: problems + other.problems, hasSideEffects: hasSideEffects || other.hasSideEffects, namePrefix: namePrefix)
     }
 }
 

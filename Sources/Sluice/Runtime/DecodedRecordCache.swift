@@ -1,0 +1,38 @@
+/// The last record each (topic, partition) decoded into a given type, shared by the tasks of
+/// one stream thread, so that branches reading the same partition in step decode each record
+/// once: the first branch decodes it, the others take the copy.
+///
+/// Each task's source operator looks up its slot once, when the task starts, so a record costs
+/// an offset comparison, not a dictionary lookup or a cast. A slot is keyed by topic, partition,
+/// record type and serde types: two branches share it only if they would decode the same bytes
+/// into the same value. Offsets identify records because the log is append-only.
+///
+/// Single owner: the stream thread (its tasks run on it), hence no lock.
+final class DecodedRecordCache: @unchecked Sendable {
+    private struct Key: Hashable {
+        var topic: String
+        var partition: Int32
+        var types: [ObjectIdentifier]
+    }
+
+    private var slots: [Key: AnyObject] = [:]
+
+    func slot<Key, Value>(
+        topic: String, partition: Int32, keySerde: any Serde<Key>, valueSerde: any Serde<Value>
+    ) -> DecodedRecordSlot<Key, Value> {
+        let key = Self.Key(
+            topic: topic, partition: partition,
+            types: [ObjectIdentifier(Record<Key, Value>.self), ObjectIdentifier(type(of: keySerde)), ObjectIdentifier(type(of: valueSerde))])
+        if let existing = slots[key] as? DecodedRecordSlot<Key, Value> { return existing }
+        let slot = DecodedRecordSlot<Key, Value>()
+        slots[key] = slot
+        return slot
+    }
+}
+
+/// One partition's most recently decoded record (see `DecodedRecordCache`).
+final class DecodedRecordSlot<Key, Value> {
+    /// The offset `record` was decoded from; -1 when empty.
+    var offset: Int64 = -1
+    var record: Record<Key, Value>?
+}

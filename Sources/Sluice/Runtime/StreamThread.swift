@@ -1,0 +1,168 @@
+import Foundation
+import SluiceClient
+import SluiceGroups
+import SluiceLog
+import Synchronization
+
+/// One of a pipeline instance's stream threads (Kafka Streams' `StreamThread`): a member of
+/// every branch's group, and the tasks of the partitions those members own.
+///
+/// Every step polls each member, then processes what came back together: where several
+/// branches polled the same records of a partition (they read the same topic and stand at the
+/// same offset, the normal case), each record is decompressed once and handed to every
+/// branch in turn, and the first branch's decoded value serves the others
+/// (`DecodedRecordCache`). Each branch still commits its own offsets, after its own outputs
+/// are durable; a branch that is behind (reset, or just joined) is processed on its own.
+///
+/// Sharing a thread means a branch that blocks (a slow side effect) holds up the others on it;
+/// branches with `forEach` sinks therefore get a thread of their own (`StreamThread.plan`).
+final class StreamThread: Sendable {
+    let name: String
+    let members: [BranchTask]
+    /// Only this thread uses it; the lock is uncontended and taken once per step.
+    private let decoder: Mutex<RecordBatchDecoder>
+    private let done = DispatchSemaphore(value: 0)
+    private let failure = Mutex<(any Error)?>(nil)
+
+    init(name: String, members: [BranchTask]) throws {
+        self.name = name
+        self.members = members
+        decoder = Mutex(try RecordBatchDecoder())
+    }
+
+    /// The first error a member stopped on, with its branch.
+    var error: (any Error)? { failure.withLock { $0 } }
+
+    func subscribe() throws {
+        for member in members { try member.subscribe() }
+    }
+
+    /// Polls every member (only the first poll may wait, up to `pollTimeoutMs`), processes the
+    /// records, and lets each member commit per its AckMode once its outputs are durable.
+    ///
+    /// A member whose processing fails (its error policy is `.fail`) stops processing and
+    /// commits nothing of this batch, while the others finish and commit theirs; the first
+    /// failure is rethrown at the end, naming its branch. A `SimulatedCrash` stops everything
+    /// at once, as `kill -9` would.
+    /// - Returns: records consumed per branch group.
+    @discardableResult
+    func step(pollTimeoutMs: Int) throws -> [String: Int] {
+        var polled: [(member: Int, records: ConsumerRecords)] = []
+        var consumed: [String: Int] = [:]
+        var failed: [Int: any Error] = [:]
+        var sharedFailure: (any Error)?
+        var firstError: (any Error)?
+
+        func descend(_ index: Int) throws {
+            guard index < members.count else {
+                do {
+                    failed = try processTogether(polled)
+                } catch let crash as SimulatedCrash {
+                    throw crash
+                } catch {
+                    sharedFailure = error
+                }
+                return
+            }
+            let member = members[index]
+            var entered = false
+            do {
+                let count = try member.consumer.runOnce(pollTimeoutMs: index == 0 ? pollTimeoutMs : 0) { records, ack in
+                    entered = true
+                    polled.append((index, records))
+                    try descend(index + 1)
+                    // Not processed: throwing keeps the consumer from marking this batch done.
+                    if let error = failed[index] ?? sharedFailure { throw error }
+                    try member.finishBatch(ack)
+                }
+                consumed[member.branch.group, default: 0] += count
+            } catch let crash as SimulatedCrash {
+                throw crash
+            } catch {
+                firstError = firstError ?? PipelineError.branchFailed(member.branch.group, error)
+            }
+            if !entered { try descend(index + 1) }
+        }
+
+        try descend(0)
+        if let firstError { throw firstError }
+        return consumed
+    }
+
+    /// Each partition's records through the tasks of every member that polled them; members
+    /// that polled the same range of a partition share one pass over it.
+    /// - Returns: the members that failed, with their errors (they stopped at the failure).
+    /// - Throws: what fails for everyone (a corrupt batch) and `SimulatedCrash`.
+    private func processTogether(_ polled: [(member: Int, records: ConsumerRecords)]) throws -> [Int: any Error] {
+        var byPartition: [TopicPartition: [(member: Int, part: ConsumerRecords.PartitionRecords)]] = [:]
+        var order: [TopicPartition] = []
+        for (member, records) in polled {
+            for part in records.partitions where part.count > 0 {
+                if byPartition[part.partition] == nil { order.append(part.partition) }
+                byPartition[part.partition, default: []].append((member, part))
+            }
+        }
+        var failed: [Int: any Error] = [:]
+        try decoder.withLock { decoder in
+            for tp in order {
+                var remaining = byPartition[tp, default: []].filter { failed[$0.member] == nil }
+                while let first = remaining.first {
+                    let range = (first.part.fromOffset, first.part.count)
+                    let together = remaining.filter { ($0.part.fromOffset, $0.part.count) == range }
+                    remaining.removeAll { ($0.part.fromOffset, $0.part.count) == range }
+                    var readers: [(index: Int, member: BranchTask, handler: SourceHandler)] = []
+                    for entry in together {
+                        let member = members[entry.member]
+                        do {
+                            readers.append((entry.member, member, try member.tasks.handler(for: tp)))
+                            member.metrics.consumed.add(entry.part.count, ordering: .relaxed)
+                        } catch {
+                            failed[entry.member] = error
+                        }
+                    }
+                    try first.part.forEach(decoder: decoder) { view in
+                        var i = 0
+                        while i < readers.count {
+                            do {
+                                try readers[i].member.process(view, of: tp, with: readers[i].handler)
+                                i += 1
+                            } catch let crash as SimulatedCrash {
+                                throw crash
+                            } catch {
+                                failed[readers[i].index] = error
+                                readers.remove(at: i)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return failed
+    }
+
+    /// Runs steps on a thread of its own until `shouldStop` (checked between steps), then
+    /// commits and leaves every group. A failure is kept in `error`.
+    func start(shouldStop: @escaping @Sendable () -> Bool) {
+        let thread = Thread { [self] in
+            do {
+                try subscribe()
+                while !shouldStop() {
+                    for member in members { member.updateLag() }
+                    try step(pollTimeoutMs: 100)
+                }
+            } catch {
+                failure.withLock { $0 = $0 ?? error }
+            }
+            for member in members { try? member.close() }
+            done.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    func wakeup() {
+        for member in members { member.consumer.wakeup() }
+    }
+
+    func join() { done.wait() }
+}
