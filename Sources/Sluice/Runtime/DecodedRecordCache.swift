@@ -8,6 +8,7 @@
 /// into the same value. Offsets identify records because the log is append-only.
 ///
 /// Single owner: the stream thread (its tasks run on it), hence no lock.
+@usableFromInline
 final class DecodedRecordCache: @unchecked Sendable {
     private struct Key: Hashable {
         var topic: String
@@ -17,6 +18,7 @@ final class DecodedRecordCache: @unchecked Sendable {
 
     private var slots: [Key: AnyObject] = [:]
 
+    @usableFromInline
     func slot<Key, Value>(
         topic: String, partition: Int32, keySerde: any Serde<Key>, valueSerde: any Serde<Value>
     ) -> DecodedRecordSlot<Key, Value> {
@@ -31,8 +33,11 @@ final class DecodedRecordCache: @unchecked Sendable {
 }
 
 /// One partition's most recently decoded record (see `DecodedRecordCache`).
+@usableFromInline
 final class DecodedRecordSlot<Key, Value> {
     /// The offset `record` was decoded from; -1 when empty.
-    var offset: Int64 = -1
-    var record: Record<Key, Value>?
+    @usableFromInline var offset: Int64 = -1
+    @usableFromInline var record: Record<Key, Value>?
+
+    @usableFromInline init() {}
 }

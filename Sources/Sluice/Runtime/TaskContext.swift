@@ -8,14 +8,14 @@ import Synchronization
 public final class TaskContext {
     /// The partition this task processes (of each of its source topics).
     public let partition: Int32
-    let scope: TopologyScope
+    @usableFromInline let scope: TopologyScope
     let producer: Producer
     let log: LogManager
     let metrics: BranchMetrics
     /// Shared with the other tasks of the stream thread (see `DecodedRecordCache`).
-    let decodedRecords: DecodedRecordCache
-    var keyScratch: [UInt8] = []
-    var valueScratch: [UInt8] = []
+    @usableFromInline let decodedRecords: DecodedRecordCache
+    @usableFromInline var keyScratch: [UInt8] = []
+    @usableFromInline var valueScratch: [UInt8] = []
     /// Run in order before the branch flushes and commits: stores forward their coalesced
     /// updates and write their changelogs (upstream operators first).
     private var batchEndHooks: [() throws -> Void] = []
@@ -39,6 +39,7 @@ public final class TaskContext {
         valueScratch.reserveCapacity(4096)
     }
 
+    @usableFromInline
     func send(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?, timestamp: Int64) throws {
         try withOptional(key) { key in
             try withOptional(value) { value in

@@ -19,30 +19,34 @@ import Synchronization
 /// holds nothing. Layout, version 1: `1`, then `u32` window count and per window `i64 start,
 /// i64 end, length-prefixed aggregate`, then `u32` record count and per record `i64 timestamp,
 /// length-prefixed value`. The record timestamp is stream time, which restoring takes back.
+@usableFromInline
 final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreView {
-    typealias Engine = WindowedAggregation<Key, Value, Aggregate>
+    @usableFromInline typealias Engine = WindowedAggregation<Key, Value, Aggregate>
 
     let name: String
-    private var engine: Engine
-    private let keySerde: any Serde<Key>
-    private let valueSerde: any Serde<Value>
-    private let aggregateSerde: any Serde<Aggregate>
-    private let lateRecords: TopicWriter<Key, Value>?
+    @usableFromInline var engine: Engine
+    @usableFromInline let keySerde: any Serde<Key>
+    @usableFromInline let valueSerde: any Serde<Value>
+    @usableFromInline let aggregateSerde: any Serde<Aggregate>
+    @usableFromInline let lateRecords: TopicWriter<Key, Value>?
     private let changelog: Changelog
-    private let context: TaskContext
-    private let downstream: Emit<Windowed<Key>, Aggregate>
+    @usableFromInline let context: TaskContext
+    @usableFromInline let downstream: Emit<Windowed<Key>, Aggregate>
 
-    private var results: [Engine.Result] = []
+    @usableFromInline var results: [Engine.Result] = []
     /// `.onUpdate`: the latest update per (key, window) this batch, in first-change order.
-    private var updates: [Engine.Result] = []
-    private var updateIndex: [Windowed<Key>: Int] = [:]
-    private var updateTimestamps: [Int64] = []
+    @usableFromInline var updates: [Engine.Result] = []
+    @usableFromInline var updateIndex: [Windowed<Key>: Int] = [:]
+    @usableFromInline var updateTimestamps: [Int64] = []
     /// Keys whose changelog record this batch must rewrite.
-    private var touched: [Key] = []
-    private var touchedSet: Set<Key> = []
+    @usableFromInline var touched: [Key] = []
+    @usableFromInline var touchedSet: Set<Key> = []
+    /// Late records this batch, added to the branch's metrics at its end.
+    @usableFromInline var lateSinceBatchStart = 0
     private var changelogKey: [UInt8] = []
     private var changelogValue: [UInt8] = []
 
+    @usableFromInline
     init(
         name: String, engine: Engine, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, aggregateSerde: any Serde<Aggregate>,
         lateRecordsTopic: String?, context: TaskContext, downstream: @escaping Emit<Windowed<Key>, Aggregate>
@@ -67,11 +71,12 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
     /// Every open window with its aggregate (for tests and tools).
     func snapshot() -> Engine.Snapshot { engine.snapshot() }
 
+    @inlinable
     func process(_ record: inout Record<Key, Value>) throws {
         guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
         let outcome = try engine.process(key: key, value: record.value, timestamp: record.timestamp, into: &results)
         if outcome == .late {
-            context.metrics.late.add(1, ordering: .relaxed)
+            lateSinceBatchStart += 1
             try lateRecords?.write(record)
         } else if touchedSet.insert(key).inserted {
             touched.append(key)
@@ -80,7 +85,8 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
     }
 
     /// Coalesces updates, forwards final results, and empties `results` (keeping its buffer).
-    private func takeResults(timestamp: Int64) throws {
+    @inlinable
+    func takeResults(timestamp: Int64) throws {
         defer { results.removeAll(keepingCapacity: true) }
         for index in results.indices {
             let result = results[index]
@@ -106,6 +112,10 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
     }
 
     private func endBatch() throws {
+        if lateSinceBatchStart > 0 {
+            context.metrics.late.add(lateSinceBatchStart, ordering: .relaxed)
+            lateSinceBatchStart = 0
+        }
         for (result, timestamp) in zip(updates, updateTimestamps) {
             var out = Record(key: Windowed(key: result.key, window: result.window), value: result.aggregate, timestamp: timestamp)
             try downstream(&out)

@@ -8,9 +8,16 @@
 /// store backed by a compacted changelog topic, `<pipeline>-<group>-<name>-changelog`, which a
 /// restarted or reassigned task replays.
 public struct GroupedStream<Key: Hashable & Sendable, Value>: Sendable {
-    let stream: Stream<Key, Value>
-    let keySerde: any Serde<Key>
-    let valueSerde: any Serde<Value>
+    @usableFromInline let stream: Stream<Key, Value>
+    @usableFromInline let keySerde: any Serde<Key>
+    @usableFromInline let valueSerde: any Serde<Value>
+
+    @usableFromInline
+    init(stream: Stream<Key, Value>, keySerde: any Serde<Key>, valueSerde: any Serde<Value>) {
+        self.stream = stream
+        self.keySerde = keySerde
+        self.valueSerde = valueSerde
+    }
 
     /// The current aggregate of every key, forwarded once per batch for each key that changed
     /// (a table's changelog stream).

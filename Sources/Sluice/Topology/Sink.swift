@@ -6,9 +6,14 @@ import Synchronization
 /// `Stream.forEach(_:)`; a branch's records are committed only once every sink is done with
 /// them (written durably, or the side effect returned).
 public struct Sink: Sendable {
-    let plan: StreamPlan
+    @usableFromInline let plan: StreamPlan
     /// The branch's sub-topologies, in dataflow order (the last one ends here).
-    let subTopologies: [SubTopology]
+    @usableFromInline let subTopologies: [SubTopology]
+
+    @usableFromInline init(plan: StreamPlan, subTopologies: [SubTopology]) {
+        self.plan = plan
+        self.subTopologies = subTopologies
+    }
 
     /// Topics this sink writes (created when missing, with the source's partition count).
     var outputs: [TopicName] { plan.outputs }
@@ -17,6 +22,7 @@ public struct Sink: Sendable {
 extension Stream {
     /// Writes every record to `topic`, whose key and value types must be this stream's.
     /// The runtime makes the writes durable before it commits the offsets that produced them.
+    @inlinable
     public func to(_ topic: Topic<Key, Value>) -> Sink {
         finish(plan: plan.adding("to(\(topic.name))").adding(output: .external(topic.name))) { context in
             let writer = TopicWriter(topic: topic.name, keySerde: topic.keySerde, valueSerde: topic.valueSerde, context: context)
@@ -27,6 +33,7 @@ extension Stream {
     /// Runs a side effect for every record, such as a call to another service. The record's
     /// offset is committed only after `body` returned; a throw is retried per `retry`, then
     /// handed to the branch's error policy.
+    @inlinable
     public func forEach(retry: RetryPolicy = .none, _ body: @escaping @Sendable (Record<Key, Value>) throws -> Void) -> Sink {
         var plan = plan.adding("forEach")
         plan.hasSideEffects = true
@@ -46,19 +53,21 @@ extension Stream {
 /// Encodes records with a topic's serdes into the task's reused buffers and hands them to the
 /// producer: keyed records go to `murmur2(key) % partitions`, as Kafka's default partitioner
 /// (which is what makes a repartition topic group equal keys), unless `partition` is given.
+@usableFromInline
 struct TopicWriter<Key, Value> {
-    let topic: String
-    let keySerde: any Serde<Key>
-    let valueSerde: any Serde<Value>
-    let context: TaskContext
+    @usableFromInline let topic: String
+    @usableFromInline let keySerde: any Serde<Key>
+    @usableFromInline let valueSerde: any Serde<Value>
+    @usableFromInline let context: TaskContext
 
-    init(topic: String, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, context: TaskContext) {
+    @usableFromInline init(topic: String, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, context: TaskContext) {
         self.topic = topic
         self.keySerde = keySerde
         self.valueSerde = valueSerde
         self.context = context
     }
 
+    @inlinable
     func write(_ record: Record<Key, Value>, partition: Int32? = nil) throws {
         context.valueScratch.removeAll(keepingCapacity: true)
         try valueSerde.encode(record.value, into: &context.valueScratch)
@@ -85,6 +94,7 @@ public struct RetryPolicy: Sendable {
         RetryPolicy(attempts: max(1, attempts), initialBackoffMs: initialBackoffMs, maxBackoffMs: maxBackoffMs)
     }
 
+    @usableFromInline
     func run(_ body: () throws -> Void) throws {
         var backoff = initialBackoffMs
         for attempt in 1...max(1, attempts) {

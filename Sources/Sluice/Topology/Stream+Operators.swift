@@ -1,6 +1,7 @@
 /// The stateless operators. Each runs synchronously on the task's thread, record by record
 /// inside a batch; a thrown error goes to the branch's error policy with the source record.
 extension Stream {
+    @inlinable
     public func map<V2>(_ transform: @escaping @Sendable (Value) throws -> V2) -> Stream<Key, V2> {
         then("map") { _, downstream in
             { record in
@@ -11,6 +12,7 @@ extension Stream {
     }
 
     /// Maps and drops the records for which `transform` returns nil.
+    @inlinable
     public func compactMap<V2>(_ transform: @escaping @Sendable (Value) throws -> V2?) -> Stream<Key, V2> {
         then("compactMap") { _, downstream in
             { record in
@@ -21,6 +23,7 @@ extension Stream {
         }
     }
 
+    @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (Value) throws -> Bool) -> Stream<Key, Value> {
         then("filter") { _, downstream in
             { record in if try isIncluded(record.value) { try downstream(&record) } }
@@ -28,6 +31,7 @@ extension Stream {
     }
 
     /// One record in, any number out (same key and timestamp).
+    @inlinable
     public func flatMap<S: Sequence>(_ transform: @escaping @Sendable (Value) throws -> S) -> Stream<Key, S.Element> {
         then("flatMap") { _, downstream in
             { record in
@@ -40,6 +44,7 @@ extension Stream {
     }
 
     /// Looks at every record without changing it (logging, metrics).
+    @inlinable
     public func peek(_ body: @escaping @Sendable (Key?, Value) throws -> Void) -> Stream<Key, Value> {
         then("peek") { _, downstream in
             { record in
@@ -50,6 +55,7 @@ extension Stream {
     }
 
     /// Sets a new key computed from the record (Kafka Streams' `selectKey`).
+    @inlinable
     public func selectKey<K2>(_ key: @escaping @Sendable (Key?, Value) throws -> K2) -> Stream<K2, Value> {
         then(plan: plan.adding("selectKey").changingKey()) { _, downstream in
             { record in
@@ -60,6 +66,7 @@ extension Stream {
     }
 
     /// Transforms the key (records without a key stay without one).
+    @inlinable
     public func mapKey<K2>(_ transform: @escaping @Sendable (Key) throws -> K2) -> Stream<K2, Value> {
         then(plan: plan.adding("mapKey").changingKey()) { _, downstream in
             { record in
@@ -74,6 +81,7 @@ extension Stream {
     /// Sets each record's event time from its value (a timestamp extractor): windows and
     /// stream time then follow `timestamp` instead of the time the record was produced.
     /// Milliseconds since the epoch.
+    @inlinable
     public func timestamped(by timestamp: @escaping @Sendable (Value) throws -> Int64) -> Stream<Key, Value> {
         then("timestamped") { _, downstream in
             { record in
@@ -87,6 +95,7 @@ extension Stream {
     /// in the same sub-topology's partitions: a task processes partition `p` of every merged
     /// topic, so stateful operators after a merge see co-partitioned input (equal partition
     /// counts are checked when the pipeline starts).
+    @inlinable
     public func merge(_ other: Stream<Key, Value>) -> Stream<Key, Value> {
         let (first, second) = (compose, other.compose)
         return Stream(plan: plan.merged(with: other.plan), sources: sources + other.sources, upstream: upstream + other.upstream) {
@@ -96,5 +105,6 @@ extension Stream {
     }
 
     /// `merge` with a topic's stream.
+    @inlinable
     public func merge(_ topic: Topic<Key, Value>) -> Stream<Key, Value> { merge(Stream(topic)) }
 }

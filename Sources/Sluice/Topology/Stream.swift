@@ -1,17 +1,23 @@
-import SluiceLog
+public import SluiceLog
 
 /// Where a record came from, handed to every operator chain: the stored record (zero-copy view)
 /// and its partition.
+@usableFromInline
 struct SourceRecord {
-    let partition: Int32
-    let view: RecordView
+    @usableFromInline let partition: Int32
+    @usableFromInline let view: RecordView
+
+    @usableFromInline init(partition: Int32, view: RecordView) {
+        self.partition = partition
+        self.view = view
+    }
 }
 
 /// What one task does with each record of one of its source topics: the composed operator chain.
-typealias SourceHandler = (SourceRecord) throws -> Void
+@usableFromInline typealias SourceHandler = (SourceRecord) throws -> Void
 
 /// One task's handlers, by source topic.
-typealias SourceHandlers = [TopicName: SourceHandler]
+@usableFromInline typealias SourceHandlers = [TopicName: SourceHandler]
 
 /// Receives the records a stream produces (the next operator, or a sink).
 public typealias Emit<Key, Value> = (inout Record<Key, Value>) throws -> Void
@@ -20,9 +26,15 @@ public typealias Emit<Key, Value> = (inout Record<Key, Value>) throws -> Void
 /// that changes the key ends one (in a repartition topic) and starts the next, as in Kafka
 /// Streams. The runtime runs one task per (sub-topology, partition), each with its own
 /// operator chain and state stores, built by `build` when the task starts.
+@usableFromInline
 struct SubTopology: Sendable {
-    var sources: [TopicName]
-    var build: @Sendable (TaskContext) throws -> SourceHandlers
+    @usableFromInline var sources: [TopicName]
+    @usableFromInline var build: @Sendable (TaskContext) throws -> SourceHandlers
+
+    @usableFromInline init(sources: [TopicName], build: @escaping @Sendable (TaskContext) throws -> SourceHandlers) {
+        self.sources = sources
+        self.build = build
+    }
 }
 
 /// A typed stream of records, built by chaining operators on a branch's source topic.
@@ -32,21 +44,23 @@ struct SubTopology: Sendable {
 /// per-record allocation, queue or `await` — one batch at a time.
 public struct Stream<Key, Value>: Sendable {
     /// Operators, outputs and stores so far, for `describe()` and topic creation.
-    let plan: StreamPlan
+    @usableFromInline let plan: StreamPlan
     /// The source topics of the sub-topology this stream is in.
-    let sources: [TopicName]
+    @usableFromInline let sources: [TopicName]
     /// Builds, for one task, the chain from each source record to `downstream`.
-    let compose: @Sendable (TaskContext, @escaping Emit<Key, Value>) throws -> SourceHandlers
+    @usableFromInline let compose: @Sendable (TaskContext, @escaping Emit<Key, Value>) throws -> SourceHandlers
     /// Earlier sub-topologies of the branch, ended by a repartition.
-    let upstream: [SubTopology]
+    @usableFromInline let upstream: [SubTopology]
 
     /// The stream of `topic`'s records, decoded with its serdes. A branch's body starts from
     /// its source's stream; use this to `merge` in another topic.
+    @inlinable
     public init(_ topic: Topic<Key, Value>) {
         self.init(source: .external(topic.name), keySerde: topic.keySerde, valueSerde: topic.valueSerde, plan: StreamPlan(steps: []), upstream: [])
     }
 
     /// The stream of a topic with the given serdes (a user topic or a repartition topic).
+    @inlinable
     init(source: TopicName, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, plan: StreamPlan, upstream: [SubTopology]) {
         self.plan = plan
         self.sources = [source]
@@ -70,6 +84,7 @@ public struct Stream<Key, Value>: Sendable {
         }
     }
 
+    @usableFromInline
     init(
         plan: StreamPlan, sources: [TopicName], upstream: [SubTopology],
         compose: @escaping @Sendable (TaskContext, @escaping Emit<Key, Value>) throws -> SourceHandlers
@@ -82,12 +97,14 @@ public struct Stream<Key, Value>: Sendable {
 
     /// A new stage: `stage` turns this stream's emit function into the next one's. It runs once
     /// per task, so state it creates (a store, a buffer) belongs to that task alone.
+    @inlinable
     func then<K2, V2>(
         _ step: String, _ stage: @escaping @Sendable (TaskContext, @escaping Emit<K2, V2>) throws -> Emit<Key, Value>
     ) -> Stream<K2, V2> {
         then(plan: plan.adding(step), stage)
     }
 
+    @inlinable
     func then<K2, V2>(
         plan: StreamPlan, _ stage: @escaping @Sendable (TaskContext, @escaping Emit<K2, V2>) throws -> Emit<Key, Value>
     ) -> Stream<K2, V2> {
@@ -98,6 +115,7 @@ public struct Stream<Key, Value>: Sendable {
     }
 
     /// This stream's sub-topology, ended by `terminal` (a sink), after the earlier ones.
+    @inlinable
     func finish(plan: StreamPlan, _ terminal: @escaping @Sendable (TaskContext) throws -> Emit<Key, Value>) -> Sink {
         let compose = compose
         let last = SubTopology(sources: sources) { context in try compose(context, try terminal(context)) }

@@ -1,5 +1,6 @@
 /// What a stream is, as data: its operators (for `describe()`), the topics it writes and the
 /// state stores it keeps. Built up operator by operator alongside the stream's closures.
+@usableFromInline
 struct StreamPlan: Sendable {
     /// Operator names in order, across sub-topologies (`groupBy` steps name their repartition).
     var steps: [String]
@@ -15,16 +16,32 @@ struct StreamPlan: Sendable {
     var problems: [String] = []
     /// Whether the stream calls out (a `forEach` side effect), which may block: such branches
     /// run on stream threads of their own so they never hold up the others.
-    var hasSideEffects = false
+    @usableFromInline var hasSideEffects = false
     /// Prepended to owned names inside a `split` route, so two routes never share a topic.
     var namePrefix = ""
 
+    @usableFromInline
     func adding(_ step: String) -> StreamPlan {
         var next = self
         next.steps.append(step)
         return next
     }
 
+    @usableFromInline
+    init(
+        steps: [String], outputs: [TopicName] = [], stores: [StoreDescriptor] = [], keyChanged: Bool = false, problems: [String] = [],
+        hasSideEffects: Bool = false, namePrefix: String = ""
+    ) {
+        self.steps = steps
+        self.outputs = outputs
+        self.stores = stores
+        self.keyChanged = keyChanged
+        self.problems = problems
+        self.hasSideEffects = hasSideEffects
+        self.namePrefix = namePrefix
+    }
+
+    @usableFromInline
     func changingKey() -> StreamPlan {
         var next = self
         next.keyChanged = true
@@ -43,6 +60,7 @@ struct StreamPlan: Sendable {
         return next
     }
 
+    @usableFromInline
     func adding(output: TopicName) -> StreamPlan {
         var next = self
         next.outputs.append(output)
@@ -54,6 +72,7 @@ struct StreamPlan: Sendable {
     func ownedName(_ operatorName: String) -> String { "\(namePrefix)\(operatorName)-\(steps.count)" }
 
     /// Joins two plans (`merge`): the steps side by side, outputs and stores together.
+    @usableFromInline
     func merged(with other: StreamPlan) -> StreamPlan {
         StreamPlan(
             steps: ["merge(\(steps.joined(separator: " → ")) | \(other.steps.joined(separator: " → ")))"],
@@ -63,6 +82,7 @@ struct StreamPlan: Sendable {
 }
 
 /// A state store as `describe()` shows it and as the runtime creates its changelog.
+@usableFromInline
 struct StoreDescriptor: Sendable, Hashable {
     /// `aggregate-3`, `count-5`, …: the operator that owns it.
     var name: String

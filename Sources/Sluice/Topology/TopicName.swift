@@ -3,10 +3,12 @@
 /// Internal topics (repartition and changelog topics) are named `<pipeline>-<group>-<suffix>`,
 /// as Kafka Streams names them `<application.id>-<name>-repartition|changelog`. The pipeline is
 /// not known while a branch's body is built, so their names resolve when the pipeline runs.
+@usableFromInline
 enum TopicName: Hashable, Sendable, CustomStringConvertible {
     case external(String)
     case owned(suffix: String)
 
+    @usableFromInline
     func resolved(in scope: TopologyScope) -> String {
         switch self {
         case .external(let name): name
@@ -16,7 +18,7 @@ enum TopicName: Hashable, Sendable, CustomStringConvertible {
 
     var isInternal: Bool { if case .owned = self { true } else { false } }
 
-    var description: String {
+    @usableFromInline var description: String {
         switch self {
         case .external(let name): name
         case .owned(let suffix): "<pipeline>-<group>-\(suffix)"
@@ -25,6 +27,7 @@ enum TopicName: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// What resolves a branch's internal topic names.
+@usableFromInline
 struct TopologyScope: Sendable, Hashable {
     var pipeline: String
     var group: String

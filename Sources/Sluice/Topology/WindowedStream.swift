@@ -10,35 +10,39 @@ public import SluiceWindows
 /// otherwise dropped. The window state lives in a store with a compacted changelog, so closed
 /// windows stay closed and open ones survive restarts.
 public struct WindowedStream<Key: Hashable & Sendable, Value>: Sendable {
-    let grouped: GroupedStream<Key, Value>
-    let windows: WindowSpec
-    let graceMs: Int64
-    let emit: EmitMode
-    let lateRecordsTopic: String?
+    @usableFromInline let grouped: GroupedStream<Key, Value>
+    @usableFromInline let windows: WindowSpec
+    @usableFromInline let graceMs: Int64
+    @usableFromInline let emit: EmitMode
+    @usableFromInline let lateRecordsTopic: String?
+
+    @usableFromInline
+    init(grouped: GroupedStream<Key, Value>, windows: WindowSpec, graceMs: Int64, emit: EmitMode, lateRecordsTopic: String?) {
+        self.grouped = grouped
+        self.windows = windows
+        self.graceMs = graceMs
+        self.emit = emit
+        self.lateRecordsTopic = lateRecordsTopic
+    }
 
     /// Folds each window's records into an aggregate that starts at `initial`. Session windows
     /// also need `merger`, which combines two sessions a record bridges (with `initial` as its
     /// identity).
+    /// Inlinable so that the pipeline's module specializes the store's per-record path for its
+    /// key, value and aggregate types (generic, it runs about ten times slower).
+    @inlinable
     public func aggregate<Aggregate>(
         _ initial: @escaping @autoclosure @Sendable () -> Aggregate, serde: some Serde<Aggregate>, named name: String? = nil,
         merger: (@Sendable (inout Aggregate, Aggregate) -> Void)? = nil,
         _ aggregator: @escaping @Sendable (inout Aggregate, Value) -> Void
     ) -> Stream<Windowed<Key>, Aggregate> {
-        let stream = grouped.stream
-        let storeName = name ?? stream.plan.ownedName("aggregate")
-        var plan = stream.plan.adding("windowed(\(windows), grace \(graceMs) ms, \(emit))")
-            .adding("aggregate[\(storeName)]")
-            .adding(store: StoreDescriptor(name: storeName, kind: "window \(windows)"))
-        if let lateRecordsTopic { plan = plan.adding(output: .external(lateRecordsTopic)) }
         let (windows, graceMs, emit, lateRecordsTopic) = (windows, graceMs, emit, lateRecordsTopic)
-        do {
+        let (plan, storeName) = aggregatePlan(named: name) {
             _ = try WindowedAggregation<Key, Value, Aggregate>(
                 windows: windows, grace: graceMs, emit: emit, initializer: initial, aggregator: aggregator, merger: merger)
-        } catch {
-            plan = plan.adding(problem: "\(storeName): \(error)")
         }
         let (keySerde, valueSerde, aggregateSerde) = (grouped.keySerde, grouped.valueSerde, serde as any Serde<Aggregate>)
-        return stream.then(plan: plan) { context, downstream in
+        return grouped.stream.then(plan: plan) { context, downstream in
             let engine = try WindowedAggregation<Key, Value, Aggregate>(
                 windows: windows, grace: graceMs, emit: emit, initializer: initial, aggregator: aggregator, merger: merger)
             let store = try WindowAggregateStore(
@@ -48,7 +52,21 @@ public struct WindowedStream<Key: Hashable & Sendable, Value>: Sendable {
         }
     }
 
+    /// The plan of an aggregation: its steps and store, and the problem `check` finds with
+    /// the window definition, if any.
+    @usableFromInline
+    func aggregatePlan(named name: String?, check: () throws -> Void) -> (StreamPlan, String) {
+        let storeName = name ?? grouped.stream.plan.ownedName("aggregate")
+        var plan = grouped.stream.plan.adding("windowed(\(windows), grace \(graceMs) ms, \(emit))")
+            .adding("aggregate[\(storeName)]")
+            .adding(store: StoreDescriptor(name: storeName, kind: "window \(windows)"))
+        if let lateRecordsTopic { plan = plan.adding(output: .external(lateRecordsTopic)) }
+        do { try check() } catch { plan = plan.adding(problem: "\(storeName): \(error)") }
+        return (plan, storeName)
+    }
+
     /// `aggregate` with JSON for the aggregate's changelog.
+    @inlinable
     public func aggregate<Aggregate: Codable & Sendable>(
         _ initial: @escaping @autoclosure @Sendable () -> Aggregate, named name: String? = nil,
         merger: (@Sendable (inout Aggregate, Aggregate) -> Void)? = nil,
@@ -86,6 +104,7 @@ extension GroupedStream {
     ///     `.onClose` forwards each window once, final, when it closes.
     ///   - lateRecordsTo: where records that arrive after all their windows closed are written
     ///     (with their key and value); they are counted either way.
+    @inlinable
     public func windowed(
         _ windows: WindowSpec, grace: Duration = .zero, emit: EmitMode = .onUpdate, lateRecordsTo lateRecords: Topic<Key, Value>? = nil
     ) -> WindowedStream<Key, Value> {
@@ -108,7 +127,7 @@ extension WindowSpec {
 
 extension Duration {
     /// Whole milliseconds, rounded toward zero.
-    var milliseconds: Int64 {
+    @usableFromInline var milliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
