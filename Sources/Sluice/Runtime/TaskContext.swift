@@ -49,11 +49,12 @@ public final class TaskContext {
         metrics.produced.add(1, ordering: .relaxed)
     }
 
-    /// Registers a stateful operator's end-of-batch work. Operators are built downstream first,
+    /// Registers a state store and its end-of-batch work. Operators are built downstream first,
     /// so each new hook goes to the front: upstream stores forward before downstream ones flush.
-    func onBatchEnd(_ hook: @escaping () throws -> Void) { batchEndHooks.insert(hook, at: 0) }
-
-    func register(store: any StateStoreView, named name: String) { stores[name] = store }
+    func attach(store: any StateStoreView, atBatchEnd hook: @escaping () throws -> Void) {
+        stores[store.name] = store
+        batchEndHooks.insert(hook, at: 0)
+    }
 
     /// Runs every batch-end hook; the caller flushes the producer and commits afterwards.
     func endBatch() throws {

@@ -14,6 +14,14 @@ struct Changelog {
     let partition: Int32
     let store: String
 
+    /// The changelog of `store` for the task of `context`: its partition of
+    /// `<pipeline>-<group>-<store>-changelog`.
+    init(store: String, context: TaskContext) {
+        self.store = store
+        topic = StoreDescriptor(name: store, kind: "").changelog.resolved(in: context.scope)
+        partition = context.partition
+    }
+
     /// The latest value of every key (tombstones removed), and the largest record timestamp.
     func replay(from log: LogManager) throws -> (entries: [[UInt8]: [UInt8]], latestTimestamp: Int64?) {
         var entries: [[UInt8]: [UInt8]] = [:]

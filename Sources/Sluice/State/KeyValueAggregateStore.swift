@@ -32,17 +32,18 @@ final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreV
         self.aggregateSerde = aggregateSerde
         self.context = context
         self.downstream = downstream
-        changelog = Changelog(
-            topic: StoreDescriptor(name: name, kind: "").changelog.resolved(in: context.scope), partition: context.partition, store: name)
+        changelog = Changelog(store: name, context: context)
         try restore()
-        context.register(store: self, named: name)
-        context.onBatchEnd { [unowned self] in try endBatch() }
+        context.attach(store: self) { [unowned self] in try endBatch() }
     }
 
     var entryCount: Int { table.count }
 
     /// The current aggregate of `key`, if it has one.
     func aggregate(for key: Key) -> Aggregate? { table[key]?.aggregate }
+
+    /// Every key with its current aggregate, in no particular order (for tests and tools).
+    var aggregates: [(key: Key, aggregate: Aggregate)] { table.map { ($0.key, $0.value.aggregate) } }
 
     func process(_ record: inout Record<Key, Value>) throws {
         guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }

@@ -59,11 +59,9 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
         self.context = context
         self.downstream = downstream
         lateRecords = lateRecordsTopic.map { TopicWriter(topic: $0, keySerde: keySerde, valueSerde: valueSerde, context: context) }
-        changelog = Changelog(
-            topic: StoreDescriptor(name: name, kind: "").changelog.resolved(in: context.scope), partition: context.partition, store: name)
+        changelog = Changelog(store: name, context: context)
         try restore()
-        context.register(store: self, named: name)
-        context.onBatchEnd { [unowned self] in try endBatch() }
+        context.attach(store: self) { [unowned self] in try endBatch() }
     }
 
     var entryCount: Int { engine.openWindowCount }
