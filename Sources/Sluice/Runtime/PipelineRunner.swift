@@ -98,18 +98,14 @@ public final class PipelineInstance: Sendable {
     /// Every branch member on every thread.
     var members: [BranchTask] { threads.flatMap(\.members) }
 
-    /// Creates the pipeline's topics (and, with `options.reset`, forgets its groups' offsets),
-    /// then the stream threads: `options.threads` shared by the branches without side
+    /// Resets the branches `options` asks to replay, creates the pipeline's topics, then the
+    /// stream threads: `options.threads` shared by the branches without side
     /// effects, and as many again for each branch with a `forEach`. `clock` (ms) times the
     /// AckModes' commit intervals.
     public init(pipeline: Pipeline, backend: EmbeddedBackend, options: RunOptions, clock: (@Sendable () -> Int64)? = nil) throws {
         try pipeline.validate()
+        try Self.reset(pipeline.branches.filter { options.reset || options.resetBranches.contains($0.group) }, of: pipeline, backend)
         try Self.createTopics(pipeline, backend)
-        if options.reset {
-            for branch in pipeline.branches where backend.coordinator.describeGroup(branch.group).state != .dead {
-                try backend.coordinator.deleteGroup(branch.group)
-            }
-        }
         self.pipeline = pipeline
         self.options = options
         let producer = try Producer(backend: backend)
@@ -197,6 +193,22 @@ public final class PipelineInstance: Sendable {
     /// The state stores this instance's tasks hold, for tests: `(branch group, partition, store)`.
     func stores() -> [(group: String, partition: Int32, store: any StateStoreView)] {
         members.flatMap { member in member.stores().map { (member.branch.group, $0.partition, $0.store) } }
+    }
+
+    /// Makes `branches` start over: their groups' committed offsets are deleted and their
+    /// internal topics (repartition and changelog) with them, so a replay neither restores
+    /// the state it is about to rebuild nor re-reads a repartitioned copy of its input (what
+    /// Kafka's `kafka-streams-application-reset` does). User topics are left alone.
+    private static func reset(_ branches: [Branch], of pipeline: Pipeline, _ backend: EmbeddedBackend) throws {
+        let existing = Set(backend.log.topicNames(includeInternal: true))
+        for branch in branches {
+            if backend.coordinator.describeGroup(branch.group).state != .dead { try backend.coordinator.deleteGroup(branch.group) }
+            let scope = TopologyScope(pipeline: pipeline.name, group: branch.group)
+            let owned = branch.outputs.filter(\.isInternal) + branch.sink.plan.stores.map(\.changelog)
+            for topic in owned.map({ $0.resolved(in: scope) }) where existing.contains(topic) {
+                try backend.log.deleteTopic(topic)
+            }
+        }
     }
 
     /// Checks the branches' source topics and creates what the pipeline writes: sink and

@@ -4,8 +4,11 @@ import Foundation
 public struct RunOptions: Sendable {
     /// The embedded log's data directory (`$SLUICE_DATA_DIR`, else `./sluice-data`).
     public var dataDirectory = ProcessInfo.processInfo.environment["SLUICE_DATA_DIR"] ?? "./sluice-data"
-    /// Forget every branch's committed offsets first, so all branches replay their sources.
+    /// Start every branch over: forget its committed offsets and its state (the changelog and
+    /// repartition topics), so it replays its sources from the beginning.
     public var reset = false
+    /// Start just these branches (by group) over, as `reset` does for all.
+    public var resetBranches: Set<String> = []
     /// Stop once every branch has caught up with its source (else run until SIGINT/SIGTERM).
     public var untilIdle = false
     /// Print a progress line (records/s, lag per branch) to standard error.
