@@ -14,6 +14,7 @@ let swiftSettings: [SwiftSetting] = [
 // Each line is one pipeline executable under `Pipelines/<Dir>/Main` (`swift run <name>`).
 // Tools may append lines here; keep one pipeline per line.
 let pipelines: [(name: String, target: String, path: String, dependencies: [Target.Dependency])] = [
+    (name: "order-events", target: "OrderEvents", path: "Pipelines/OrderEvents/Main", dependencies: ["OrderEventsCore", "SluiceLog", "SluiceJSON", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 ]
 // MARK: -
 
@@ -160,6 +161,13 @@ let package = Package(
             name: "OrderEventsCoreTests",
             dependencies: ["OrderEventsCore", "SluiceTestSupport"],
             exclude: ["Reference/gen_events.py"],
+            swiftSettings: swiftSettings
+        ),
+        // The `order-events` executable end to end (the built binary against pipeline_plain.py).
+        .testTarget(
+            name: "OrderEventsTests",
+            dependencies: ["OrderEventsCore", "SluiceLog", "SluiceTestSupport"],
+            exclude: ["Reference/pipeline_plain.py"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -242,8 +242,15 @@ public final class PipelineInstance: Sendable {
         for branch in pipeline.branches {
             let scope = TopologyScope(pipeline: pipeline.name, group: branch.group)
             let partitions = branchPartitions[branch.group] ?? sourcePartitions
+            // Outputs keep what the source keeps: records carry the source's timestamps, so a
+            // shorter retention would delete a replay of old events as soon as a segment rolls.
+            let sourceRetention = (try? log.describeTopic(branch.source).config.retentionMs) ?? -1
             for topic in branch.outputs {
-                try create(topic.resolved(in: scope), partitions: topic.isInternal ? partitions : sourcePartitions)
+                if topic.isInternal {
+                    try create(topic.resolved(in: scope), partitions: partitions, configs: ["retention.ms": "-1"])
+                } else {
+                    try create(topic.resolved(in: scope), partitions: sourcePartitions, configs: ["retention.ms": "\(sourceRetention)"])
+                }
             }
             for store in branch.sink.plan.stores {
                 try create(store.changelog.resolved(in: scope), partitions: partitions, configs: ["cleanup.policy": "compact"])

@@ -1,0 +1,57 @@
+import OrderEventsCore
+import Sluice
+
+/// The topics of the order-events job: one source, one output per branch, one dead-letter topic.
+enum OrderTopics {
+    static let orders = Topic<String, OrderEvent>.fastJSON("orders")
+    static let payments = Topic<String, OrderLogic.Payment>.fastJSON("payments")
+    static let shipments = Topic<String, OrderLogic.Shipment>.fastJSON("shipments")
+    /// Per key `region@windowStartMs`, successive updates of that window's `RegionStats`; the
+    /// latest per key is the window's current value. Written by the `stats` branch.
+    static let regionStatsName = "region-stats"
+    /// Events that do not decode as `OrderEvent` (or cannot be enriched), with their original
+    /// bytes and headers naming the error and source offset: one copy per branch that read them.
+    static let deadLetters = "orders-dead-letters"
+}
+
+/// The logic of `../shared/bench/pipeline_plain.py` as a Sluice pipeline. Every branch is its own
+/// consumer group over `orders`, with its own committed offsets, so each can lag, fail or be
+/// replayed alone.
+enum OrderEventsPipeline {
+    static let name = "order-events"
+
+    static func make() -> Pipeline {
+        Pipeline(name) {
+            // Every kept order is charged: drop cancelled → enrich (USD, item count) → payment.
+            Branch(group: "payment", from: OrderTopics.orders, onError: .deadLetter(OrderTopics.deadLetters)) { $0
+                .filter { $0.status != .cancelled }
+                .map(OrderLogic.EnrichedOrder.init)
+                .map(OrderLogic.Payment.init)
+                .to(OrderTopics.payments) }
+
+            // Orders paid or shipped need a shipment.
+            Branch(group: "shipping", from: OrderTopics.orders, onError: .deadLetter(OrderTopics.deadLetters)) { $0
+                .filter { $0.status != .cancelled }
+                .map(OrderLogic.EnrichedOrder.init)
+                .filter(OrderLogic.needsShipping)
+                .map(OrderLogic.Shipment.init)
+                .to(OrderTopics.shipments) }
+
+            // Per region, 1-minute tumbling event-time windows aligned to the epoch: order count and
+            // USD sum → `region-stats` (key `region@windowStartMs`, latest value per key is current).
+            // Grouping by region repartitions; the repartition interleaves the source partitions a
+            // batch at a time (and stream threads run at their own pace), so a replay of history
+            // reaches a window out of event-time order by up to the skew between partitions. A
+            // day of grace covers any replay of this data; windows are small (8 regions × 1,440
+            // a day), and updates flow on every batch anyway (emit on update).
+            Branch(group: "stats", from: OrderTopics.orders, onError: .deadLetter(OrderTopics.deadLetters)) { $0
+                .filter { $0.status != .cancelled }
+                .map(OrderLogic.EnrichedOrder.init)
+                .groupBy(\.region, keySerde: StringSerde(), valueSerde: FastJSONSerde<OrderLogic.EnrichedOrder>())
+                .windowed(.tumbling(.milliseconds(OrderLogic.windowMs)), grace: .seconds(86_400))
+                .aggregate(OrderLogic.RegionStats(), serde: FastJSONSerde<OrderLogic.RegionStats>()) { $0.add($1) }
+                .mapKey { "\($0.key)@\($0.window.start)" }
+                .to(Topic<String, OrderLogic.RegionStats>.fastJSON(OrderTopics.regionStatsName)) }
+        }
+    }
+}
