@@ -68,12 +68,16 @@ final class BranchTask: Sendable {
     /// so far may be written, nothing more is committed (for the test driver).
     func crash(afterRecords records: Int) { crashCountdown.store(max(0, records), ordering: .relaxed) }
 
-    /// Processes one record of `tp` with the task's `handler`, applying the error policy.
+    /// Processes one record of `tp` with its task's reader, applying the error policy.
     @inline(__always)
-    func process(_ view: RecordView, of tp: TopicPartition, with handler: SourceHandler) throws {
+    func process(_ view: RecordView, of tp: TopicPartition, with reader: BranchTasks.Reader) throws {
         try countDownToCrash()
+        // Where the record entered the branch: its own position, or, read back from a
+        // repartition topic, the position of the source record it copies.
+        let carried = view.headerCount == 0 ? nil : RecordOrigin.headerKeyBytes.withUnsafeBytes { view.headerValue(forKey: $0) }
+        reader.context.origin = carried.flatMap(RecordOrigin.init) ?? RecordOrigin(source: reader.source, partition: tp.partition, offset: view.offset)
         do {
-            try handler(SourceRecord(partition: tp.partition, view: view))
+            try reader.handler(SourceRecord(partition: tp.partition, view: view))
         } catch {
             try handleFailure(error, view, tp)
         }
@@ -138,7 +142,8 @@ final class BranchTask: Sendable {
 }
 
 /// Thrown inside a branch that a test asked to crash: processing stops where it is.
-struct SimulatedCrash: Error, CustomStringConvertible {
-    var branch: String
-    var description: String { "branch \(branch) crashed (simulated)" }
+@_spi(Testing)
+public struct SimulatedCrash: Error, CustomStringConvertible {
+    public var branch: String
+    public var description: String { "branch \(branch) crashed (simulated)" }
 }

@@ -59,8 +59,16 @@ final class BranchTasks: @unchecked Sendable {
     /// partition `p` of each at the same member.
     var needsCopartitioning: Bool { subTopologies.contains { $0.sources.count > 1 } }
 
-    /// The handler for records of `topic`-`partition`, starting its task if needed.
-    func handler(for tp: TopicPartition) throws -> SourceHandler {
+    /// What processes the records of one source partition: the task's handler for that topic,
+    /// the task's context (to set each record's origin) and the topic's origin hash.
+    struct Reader {
+        let handler: SourceHandler
+        let context: TaskContext
+        let source: UInt32
+    }
+
+    /// The reader for records of `topic`-`partition`, starting its task if needed.
+    func reader(for tp: TopicPartition) throws -> Reader {
         guard let index = subTopologyOfTopic[tp.topic] else {
             throw PipelineError.invalid("branch \(scope.group) received records of \(tp.topic), which none of its streams reads")
         }
@@ -80,8 +88,11 @@ final class BranchTasks: @unchecked Sendable {
         guard let handler = task.handlers[tp.topic] else {
             throw PipelineError.invalid("branch \(scope.group) has no handler for \(tp.topic)")
         }
-        return handler
+        return Reader(handler: handler, context: task.context, source: RecordOrigin.source(of: tp.topic))
     }
+
+    /// The handler for records of `topic`-`partition`, starting its task if needed.
+    func handler(for tp: TopicPartition) throws -> SourceHandler { try reader(for: tp).handler }
 
     /// Ends the batch of every task that processed records: stores forward their coalesced
     /// updates and write their changelogs. The caller flushes the producer, then commits.

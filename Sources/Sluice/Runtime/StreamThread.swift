@@ -110,11 +110,11 @@ final class StreamThread: Sendable {
                     let range = (first.part.fromOffset, first.part.count)
                     let together = remaining.filter { ($0.part.fromOffset, $0.part.count) == range }
                     remaining.removeAll { ($0.part.fromOffset, $0.part.count) == range }
-                    var readers: [(index: Int, member: BranchTask, handler: SourceHandler)] = []
+                    var readers: [(index: Int, member: BranchTask, reader: BranchTasks.Reader)] = []
                     for entry in together {
                         let member = members[entry.member]
                         do {
-                            readers.append((entry.member, member, try member.tasks.handler(for: tp)))
+                            readers.append((entry.member, member, try member.tasks.reader(for: tp)))
                             member.metrics.consumed.add(entry.part.count, ordering: .relaxed)
                         } catch {
                             failed[entry.member] = error
@@ -124,7 +124,7 @@ final class StreamThread: Sendable {
                         var i = 0
                         while i < readers.count {
                             do {
-                                try readers[i].member.process(view, of: tp, with: readers[i].handler)
+                                try readers[i].member.process(view, of: tp, with: readers[i].reader)
                                 i += 1
                             } catch let crash as SimulatedCrash {
                                 throw crash

@@ -14,6 +14,10 @@ public final class TaskContext {
     let metrics: BranchMetrics
     /// Shared with the other tasks of the stream thread (see `DecodedRecordCache`).
     @usableFromInline let decodedRecords: DecodedRecordCache
+    /// Where the record being processed entered the branch (set before each record).
+    @usableFromInline var origin = RecordOrigin(source: 0, partition: 0, offset: 0)
+    /// `[sluice.origin: origin]`, reused so that repartition writes do not allocate.
+    private var originHeaders = [RecordHeader(key: RecordOrigin.headerKey, value: [UInt8](repeating: 0, count: RecordOrigin.encodedSize))]
     @usableFromInline var keyScratch: [UInt8] = []
     @usableFromInline var valueScratch: [UInt8] = []
     /// Run in order before the branch flushes and commits: stores forward their coalesced
@@ -41,12 +45,24 @@ public final class TaskContext {
 
     @usableFromInline
     func send(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?, timestamp: Int64) throws {
+        try send(topic: topic, partition: partition, key: key, value: value, headers: [], timestamp: timestamp)
+    }
+
+    func send(topic: String, partition: Int32?, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader], timestamp: Int64) throws {
         try withOptional(key) { key in
             try withOptional(value) { value in
-                try producer.send(topic: topic, partition: partition, key: key, value: value, timestamp: timestamp)
+                try producer.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
             }
         }
         metrics.produced.add(1, ordering: .relaxed)
+    }
+
+    /// `send` with the current record's origin in a `sluice.origin` header (repartition writes).
+    @usableFromInline
+    func sendWithOrigin(topic: String, key: [UInt8]?, value: [UInt8]?, timestamp: Int64) throws {
+        let origin = origin
+        originHeaders[0].value?.withUnsafeMutableBytes { origin.write(into: $0) }
+        try send(topic: topic, partition: nil, key: key, value: value, headers: originHeaders, timestamp: timestamp)
     }
 
     /// Registers a state store and its end-of-batch work. Operators are built downstream first,

@@ -22,22 +22,36 @@ struct Changelog {
         partition = context.partition
     }
 
+    /// One key's latest state: its value and the origins it has applied (`AppliedOrigins`).
+    struct Entry {
+        var value: [UInt8]
+        var applied: [UInt8]
+    }
+
     /// The latest value of every key (tombstones removed), and the largest record timestamp.
-    func replay(from log: LogManager) throws -> (entries: [[UInt8]: [UInt8]], latestTimestamp: Int64?) {
-        var entries: [[UInt8]: [UInt8]] = [:]
+    func replay(from log: LogManager) throws -> (entries: [[UInt8]: Entry], latestTimestamp: Int64?) {
+        var entries: [[UInt8]: Entry] = [:]
+        let appliedKey = Array(AppliedOrigins<Int>.headerKey.utf8)
         var latest: Int64?
         guard log.topicNames(includeInternal: true).contains(topic) else { return (entries, nil) }
         let stored = try log.partition(topic, partition)
         try stored.forEachRecord(from: stored.logStartOffset) { view in
             guard let key = view.key else { return }
-            if let value = view.value { entries[Array(key)] = Array(value) } else { entries[Array(key)] = nil }
+            if let value = view.value {
+                let applied = appliedKey.withUnsafeBytes { view.headerValue(forKey: $0) }
+                entries[Array(key)] = Entry(value: Array(value), applied: applied.map { Array($0) } ?? [])
+            } else {
+                entries[Array(key)] = nil
+            }
             latest = max(latest ?? view.timestamp, view.timestamp)
         }
         return (entries, latest)
     }
 
-    func write(key: [UInt8], value: [UInt8]?, timestamp: Int64, context: TaskContext) throws {
-        try context.send(topic: topic, partition: partition, key: key, value: value, timestamp: timestamp)
+    /// Writes `key`'s state, with the origins it has applied in a `sluice.applied` header.
+    func write(key: [UInt8], value: [UInt8]?, applied: [UInt8], timestamp: Int64, context: TaskContext) throws {
+        let headers = value == nil ? [] : [RecordHeader(key: AppliedOrigins<Int>.headerKey, value: applied)]
+        try context.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
     }
 }
 

@@ -5,6 +5,9 @@
 /// at the end of a batch each key that changed is forwarded once, with its latest aggregate,
 /// in the order keys first changed, and its changelog record is written. The runtime then
 /// flushes and commits, so the changelog never lags the committed input.
+///
+/// Each source record is applied once: a replayed copy (after a crash, or duplicated through a
+/// repartition topic) is recognised by its origin and skipped (`RecordOrigin`).
 final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreView {
     let name: String
     private let initializer: @Sendable () -> Aggregate
@@ -16,6 +19,7 @@ final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreV
     private let downstream: Emit<Key, Aggregate>
 
     private var table: [Key: (aggregate: Aggregate, timestamp: Int64)] = [:]
+    private var applied = AppliedOrigins<Key>()
     private var changed: [Key] = []
     private var changedSet: Set<Key> = []
     private var changelogKey: [UInt8] = []
@@ -47,6 +51,7 @@ final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreV
 
     func process(_ record: inout Record<Key, Value>) throws {
         guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
+        guard applied.markApplied(key, context.origin) else { return }
         var entry = table.removeValue(forKey: key) ?? (initializer(), record.timestamp)
         aggregator(&entry.aggregate, record.value)
         entry.timestamp = max(entry.timestamp, record.timestamp)
@@ -62,7 +67,8 @@ final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreV
             try keySerde.encode(key, into: &changelogKey)
             changelogValue.removeAll(keepingCapacity: true)
             try aggregateSerde.encode(entry.aggregate, into: &changelogValue)
-            try changelog.write(key: changelogKey, value: changelogValue, timestamp: entry.timestamp, context: context)
+            try changelog.write(
+                key: changelogKey, value: changelogValue, applied: applied.headerValue(for: key), timestamp: entry.timestamp, context: context)
             var out = Record(key: key, value: entry.aggregate, timestamp: entry.timestamp)
             try downstream(&out)
         }
@@ -72,11 +78,14 @@ final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreV
 
     private func restore() throws {
         let (entries, latest) = try changelog.replay(from: context.log)
-        for (keyBytes, valueBytes) in entries {
+        for (keyBytes, entry) in entries {
             do {
                 let key = try keyBytes.withUnsafeBytes { try keySerde.decode($0) }
-                let aggregate = try valueBytes.withUnsafeBytes { try aggregateSerde.decode($0) }
+                let aggregate = try entry.value.withUnsafeBytes { try aggregateSerde.decode($0) }
                 table[key] = (aggregate, latest ?? 0)
+                try applied.restore(key, from: entry.applied, store: name)
+            } catch let error as StateStoreError {
+                throw error
             } catch {
                 throw StateStoreError.invalidState(store: name, error)
             }

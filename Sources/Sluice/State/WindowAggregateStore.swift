@@ -11,6 +11,9 @@ import Synchronization
 ///   for sessions whose consumers need exact windows.
 /// - `.onClose`: each window's final aggregate is forwarded once, when stream time closes it.
 ///
+/// Each source record is applied once: a replayed copy (after a crash, or duplicated through a
+/// repartition topic) is recognised by its origin and skipped (`RecordOrigin`).
+///
 /// Late records (every window closed) are counted in the branch's metrics and, when the branch
 /// asked for it, written to a late-records topic with their original key and value.
 ///
@@ -41,6 +44,7 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
     /// Keys whose changelog record this batch must rewrite.
     @usableFromInline var touched: [Key] = []
     @usableFromInline var touchedSet: Set<Key> = []
+    @usableFromInline var applied = AppliedOrigins<Key>()
     /// Late records this batch, added to the branch's metrics at its end.
     @usableFromInline var lateSinceBatchStart = 0
     private var changelogKey: [UInt8] = []
@@ -72,6 +76,7 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
     @inlinable
     func process(_ record: inout Record<Key, Value>) throws {
         guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
+        guard applied.markApplied(key, context.origin) else { return }
         let outcome = try engine.process(key: key, value: record.value, timestamp: record.timestamp, into: &results)
         if outcome == .late {
             lateSinceBatchStart += 1
@@ -134,7 +139,9 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
         var pending: [(Int64, Value)] = []
         engine.visitState(of: key, windows: { windows.append(($0, $1)) }, pendingRecords: { pending.append(($0, $1)) })
         guard !windows.isEmpty || !pending.isEmpty else {
-            return try changelog.write(key: changelogKey, value: nil, timestamp: streamTime, context: context)
+            // Every window of the key closed: a replayed copy of its records would be late.
+            applied.forget(key)
+            return try changelog.write(key: changelogKey, value: nil, applied: [], timestamp: streamTime, context: context)
         }
         var writer = ChangelogWriter(reusing: changelogValue)
         writer.byte(1)
@@ -150,7 +157,8 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
             try writer.lengthPrefixed { try valueSerde.encode(value, into: &$0) }
         }
         changelogValue = writer.bytes
-        try changelog.write(key: changelogKey, value: changelogValue, timestamp: streamTime, context: context)
+        try changelog.write(
+            key: changelogKey, value: changelogValue, applied: applied.headerValue(for: key), timestamp: streamTime, context: context)
     }
 
     private func restore() throws {
@@ -158,9 +166,10 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
         guard !entries.isEmpty else { return }
         var snapshot = Engine.Snapshot(streamTime: latest, windows: [], pendingRecords: [])
         do {
-            for (keyBytes, valueBytes) in entries {
+            for (keyBytes, entry) in entries {
                 let key = try keyBytes.withUnsafeBytes { try keySerde.decode($0) }
-                try valueBytes.withUnsafeBytes { raw in
+                try applied.restore(key, from: entry.applied, store: name)
+                try entry.value.withUnsafeBytes { raw in
                     var reader = ChangelogReader(raw, store: name)
                     let version = try reader.byte("layout version")
                     guard version == 1 else { throw StateStoreError.corruptChangelog(store: name, "unknown layout version \(version)") }

@@ -98,7 +98,8 @@ extension Stream {
         }
         let topic = TopicName.owned(suffix: "\(name ?? plan.ownedName("groupByKey"))-repartition")
         let sink = finish(plan: plan.adding("repartition(\(topic))").adding(output: topic)) { context in
-            let writer = TopicWriter(topic: topic.resolved(in: context.scope), keySerde: keySerde, valueSerde: valueSerde, context: context)
+            let writer = TopicWriter(
+                topic: topic.resolved(in: context.scope), keySerde: keySerde, valueSerde: valueSerde, context: context, carriesOrigin: true)
             return { record in
                 guard record.key != nil else { throw SerdeError("a record without a key cannot be grouped") }
                 try writer.write(record)

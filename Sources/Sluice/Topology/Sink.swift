@@ -59,12 +59,16 @@ struct TopicWriter<Key, Value> {
     @usableFromInline let keySerde: any Serde<Key>
     @usableFromInline let valueSerde: any Serde<Value>
     @usableFromInline let context: TaskContext
+    /// Repartition writes carry the record's origin (`RecordOrigin`).
+    @usableFromInline let carriesOrigin: Bool
 
-    @usableFromInline init(topic: String, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, context: TaskContext) {
+    @usableFromInline
+    init(topic: String, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, context: TaskContext, carriesOrigin: Bool = false) {
         self.topic = topic
         self.keySerde = keySerde
         self.valueSerde = valueSerde
         self.context = context
+        self.carriesOrigin = carriesOrigin
     }
 
     @inlinable
@@ -74,7 +78,11 @@ struct TopicWriter<Key, Value> {
         if let key = record.key {
             context.keyScratch.removeAll(keepingCapacity: true)
             try keySerde.encode(key, into: &context.keyScratch)
-            try context.send(topic: topic, partition: partition, key: context.keyScratch, value: context.valueScratch, timestamp: record.timestamp)
+            if carriesOrigin {
+                try context.sendWithOrigin(topic: topic, key: context.keyScratch, value: context.valueScratch, timestamp: record.timestamp)
+            } else {
+                try context.send(topic: topic, partition: partition, key: context.keyScratch, value: context.valueScratch, timestamp: record.timestamp)
+            }
         } else {
             try context.send(topic: topic, partition: partition, key: nil, value: context.valueScratch, timestamp: record.timestamp)
         }

@@ -36,6 +36,24 @@ public struct RecordView {
     public let headerCount: Int
     @usableFromInline let headerBytes: UnsafeRawBufferPointer
 
+    /// The value of the first header named `key` (compared as UTF-8 bytes), without decoding
+    /// the others or allocating: the hot-path lookup. `nil` when there is no such header or its
+    /// value is null.
+    public func headerValue(forKey key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard headerCount > 0 else { return nil }
+        var reader = ByteReader(headerBytes)
+        do {
+            for _ in 0..<headerCount {
+                let name = try reader.readBytes(length: reader.readVarint())
+                let value = try reader.readBytes(length: reader.readVarint())
+                if let name, name.count == key.count, name.elementsEqual(key) { return value }
+            }
+        } catch {
+            // Unreachable: the decoder validated these bytes before handing out the view.
+        }
+        return nil
+    }
+
     /// Decodes the headers. Allocates; meant for the cold path.
     public func headers() -> [RecordHeader] {
         var reader = ByteReader(headerBytes)
