@@ -62,6 +62,12 @@ struct OrderEventsCommand: ParsableCommand {
     @Flag(help: "No progress lines on standard error (default: shown when it is a terminal).")
     var noProgress = false
 
+    @Flag(help: "Load --generate / --input events into 'orders' and stop, without running the branches (to time a run apart from loading).")
+    var loadOnly = false
+
+    @Option(help: ArgumentHelp("Stream threads (default: one per core).", valueName: "n"))
+    var threads: Int?
+
     static let defaultSeed = OrderEventGenerator.defaultSeed
     static let defaultPartitions = 3
 
@@ -82,6 +88,8 @@ struct OrderEventsCommand: ParsableCommand {
             }
         }
         if dataDirectory?.isEmpty == true { throw ValidationError("--data-dir must not be empty") }
+        if loadOnly && eventSource == nil { throw ValidationError("--load-only needs --generate or --input") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     var dataDirectoryPath: String {
@@ -102,8 +110,10 @@ struct OrderEventsCommand: ParsableCommand {
         options.reset = reset
         options.untilIdle = untilIdle
         if noProgress { options.progress = false }
+        if let threads { options.threads = threads }
 
         try loadOrders(into: options.dataDirectory, showProgress: options.progress)
+        if loadOnly { return }
 
         let pipeline = OrderEventsPipeline.make()
         print(pipeline.describe())
