@@ -143,7 +143,7 @@ final class BranchTask: Sendable {
 
 /// Thrown inside a branch that a test asked to crash: processing stops where it is.
 @_spi(Testing)
-public struct SimulatedCrash: Error, CustomStringConvertible {
+public struct SimulatedCrash: ConsumerAbort, CustomStringConvertible {
     public var branch: String
     public var description: String { "branch \(branch) crashed (simulated)" }
 }

@@ -101,8 +101,12 @@ public final class PipelineInstance: Sendable {
     /// Resets the branches `options` asks to replay, creates the pipeline's topics, then the
     /// stream threads: `options.threads` shared by the branches without side
     /// effects, and as many again for each branch with a `forEach`. `clock` (ms) times the
-    /// AckModes' commit intervals.
-    public init(pipeline: Pipeline, backend: EmbeddedBackend, options: RunOptions, clock: (@Sendable () -> Int64)? = nil) throws {
+    /// AckModes' commit intervals. `name` prefixes the instance's client ids (default: random),
+    /// which order its members in every group alike: the range assignor then gives each thread
+    /// the same partitions in every branch, and one instance's threads stay together.
+    public init(
+        pipeline: Pipeline, backend: EmbeddedBackend, options: RunOptions, clock: (@Sendable () -> Int64)? = nil, name: String? = nil
+    ) throws {
         try pipeline.validate()
         try Self.reset(pipeline.branches.filter { options.reset || options.resetBranches.contains($0.group) }, of: pipeline, backend)
         try Self.createTopics(pipeline, backend)
@@ -114,8 +118,9 @@ public final class PipelineInstance: Sendable {
         self.metrics = metrics
         let shared = pipeline.branches.indices.filter { !pipeline.branches[$0].sink.plan.hasSideEffects }
         let dedicated = pipeline.branches.indices.filter { pipeline.branches[$0].sink.plan.hasSideEffects }
-        let groups = (shared.isEmpty ? [] : [(name: pipeline.name, branches: shared)])
-            + dedicated.map { (name: "\(pipeline.name)-\(pipeline.branches[$0].group)", branches: [$0]) }
+        let instance = name ?? String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let groups = (shared.isEmpty ? [] : [(name: "\(pipeline.name)-\(instance)", branches: shared)])
+            + dedicated.map { (name: "\(pipeline.name)-\(instance)-\(pipeline.branches[$0].group)", branches: [$0]) }
         var threads: [StreamThread] = []
         for group in groups {
             for t in 0..<max(1, options.threads) {

@@ -323,6 +323,8 @@ public final class Consumer: Sendable {
         let records = try poll(timeoutMs: pollTimeoutMs)
         do {
             if !records.isEmpty { try process(records) }
+        } catch let abort as any ConsumerAbort {
+            throw abort  // stop dead: nothing more is committed
         } catch {
             try? commit()  // keep what was finished before the failure
             throw error
@@ -403,3 +405,8 @@ public final class Consumer: Sendable {
         return nil
     }
 }
+
+/// An error that stops a handler loop (`run`, `runBatches`, `runOnce`) without the commit it
+/// otherwise makes on the way out: what `kill -9` would do. Test drivers throw one to simulate
+/// a crash; any other error first commits what was processed before it.
+public protocol ConsumerAbort: Error {}
