@@ -23,6 +23,8 @@ final class StreamThread: Sendable {
     private let decoder: Mutex<RecordBatchDecoder>
     private let done = DispatchSemaphore(value: 0)
     private let failure = Mutex<(any Error)?>(nil)
+    /// Whether the last step found nothing to do: only then may the next one wait for data.
+    private let wasIdle = Atomic<Bool>(false)
 
     init(name: String, members: [BranchTask]) throws {
         self.name = name
@@ -37,8 +39,10 @@ final class StreamThread: Sendable {
         for member in members { try member.subscribe() }
     }
 
-    /// Polls every member (only the first poll may wait, up to `pollTimeoutMs`), processes the
-    /// records, and lets each member commit per its AckMode once its outputs are durable.
+    /// Polls every member, processes the records, and lets each member commit per its AckMode
+    /// once its outputs are durable. Only after a step that found nothing does the first poll
+    /// wait for data, up to `pollTimeoutMs`: a member that has caught up must not slow the
+    /// others down.
     ///
     /// A member whose processing fails (its error policy is `.fail`) stops processing and
     /// commits nothing of this batch, while the others finish and commit theirs; the first
@@ -67,7 +71,8 @@ final class StreamThread: Sendable {
             let member = members[index]
             var entered = false
             do {
-                let count = try member.consumer.runOnce(pollTimeoutMs: index == 0 ? pollTimeoutMs : 0) { records, ack in
+                let timeout = index == 0 && wasIdle.load(ordering: .relaxed) ? pollTimeoutMs : 0
+                let count = try member.consumer.runOnce(pollTimeoutMs: timeout) { records, ack in
                     entered = true
                     polled.append((index, records))
                     try descend(index + 1)
@@ -85,6 +90,7 @@ final class StreamThread: Sendable {
         }
 
         try descend(0)
+        wasIdle.store(consumed.values.allSatisfy { $0 == 0 }, ordering: .relaxed)
         if let firstError { throw firstError }
         return consumed
     }
