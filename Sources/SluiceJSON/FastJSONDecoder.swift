@@ -14,10 +14,12 @@
 ///
 /// Speed: on this project's order events, decoding is 7 to 12 times faster than Foundation's
 /// `JSONDecoder` in the same run (`sluice perf json`). Most of what remains is Codable's own
-/// machinery (type-erased container boxes, generic metadata looked up per container and per
-/// member): a decoder that returns constants without reading anything takes about two thirds of
-/// the time. For the few types on a hot path, ``read(_:from:)`` with ``JSONReadable`` skips it
-/// and is about three times faster again.
+/// machinery: every keyed container is a type-erased box allocated per object, whose generic
+/// metadata (`KeyedContainer<Key>`, its box, its witness table) the runtime looks up by hash for
+/// every container, and every member goes through the box's dynamic dispatch and a copy of the
+/// container. For the few types on a hot path, ``read(_:from:)`` with ``JSONReadable`` skips all
+/// of it and is about three times faster again (validating and indexing the text is about 40% of
+/// the reader's time; `sluice perf json --only index` measures it alone).
 ///
 /// What is guaranteed:
 /// - Strict RFC 8259: the whole input is validated even when the type reads part of it; see
@@ -98,16 +100,15 @@ public struct FastJSONDecoder: Sendable {
     func open(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> DecoderScratch {
         let scratch = pool.take() ?? DecoderScratch()
         do {
-            try scratch.tape.index(bytes, maximumDepth: maximumDepth, foldKeys: keyDecodingStrategy == .convertFromSnakeCase)
+            try Tape.index(scratch.tapeReference, bytes, maximumDepth: maximumDepth, foldKeys: keyDecodingStrategy == .convertFromSnakeCase)
         } catch {
             pool.put(scratch)
             throw error
         }
-        let options = Options(keyDecodingStrategy: keyDecodingStrategy, userInfo: userInfo)
-        if let root = scratch.root {
-            root.begin(bytes, options: options)
+        if let root = scratch.rootReference {
+            root._withUnsafeGuaranteedRef { $0.begin(bytes, keyDecodingStrategy: keyDecodingStrategy, userInfo: userInfo) }
         } else {
-            scratch.root = JSONDecoderImpl(scratch: scratch, bytes: bytes, options: options)
+            scratch.setRoot(JSONDecoderImpl(scratch: scratch, bytes: bytes, options: Options(keyDecodingStrategy: keyDecodingStrategy, userInfo: userInfo)))
         }
         scratch.live = true
         return scratch
@@ -120,18 +121,20 @@ public struct FastJSONDecoder: Sendable {
         defer {
             scratch.live = false
             if isKnownUniquelyReferenced(&scratch.root) {
-                scratch.tape.trim()
+                scratch.tapeReference._withUnsafeGuaranteedRef { $0.trim() }
                 pool.put(scratch)
             } else {
-                scratch.root = nil
+                scratch.setRoot(nil)
             }
         }
         return try run(scratch, body)
     }
 
-    /// `body` on the root decoder, in a frame of its own so no reference outlives the call.
+    /// `body` on the root decoder, in a frame of its own so no reference outlives the call. The
+    /// root is lent without reference counting (the scratch owns it throughout); only what
+    /// `body` keeps of it counts, which is what `finish` looks at.
     private func run<R>(_ scratch: DecoderScratch, _ body: (JSONDecoderImpl) throws -> R) rethrows -> R {
-        guard let root = scratch.root else { preconditionFailure("open(_:) sets the root decoder") }
-        return try body(root)
+        guard let root = scratch.rootReference else { preconditionFailure("open(_:) sets the root decoder") }
+        return try root._withUnsafeGuaranteedRef { try body($0) }
     }
 }

@@ -43,6 +43,9 @@ public struct JSONError: Error, Sendable, CustomStringConvertible {
         /// A number outside the range of the requested type, a fraction asked for as an
         /// integer, or a magnitude that overflows (or underflows to zero in) `Double`/`Float`.
         case numberNotRepresentable
+        /// A value of the right JSON type that the Swift type does not accept: a string that
+        /// spells none of an enum's cases, read with ``JSONObjectReader/string(_:matching:)``.
+        case invalidValue
         /// A `Decoder` or container kept past the end of `decode(_:from:)` and used again.
         case decoderUsedAfterReturn
 

@@ -1,4 +1,10 @@
+public import SluiceJSON
+
 /// One order event, as `../shared/bench/gen_events.py` writes it (snake_case JSON keys).
+///
+/// Codable (with the snake_case key strategies) and SluiceJSON's hand-written reader and writer
+/// (`JSONReadable`, `JSONWritable`, keys spelled as in the file) read and write the same JSON;
+/// the reader is the hot path of the pipeline's source (see the extensions below).
 public struct OrderEvent: Codable, Sendable, Equatable {
     public struct Item: Codable, Sendable, Equatable {
         public var sku: String
@@ -96,4 +102,162 @@ public enum OrderLogic {
     }
 
     public static func needsShipping(_ order: EnrichedOrder) -> Bool { order.status == .paid || order.status == .shipped }
+}
+
+// MARK: - SluiceJSON readers and writers
+//
+// Why: decoding order events is the pipeline's hot path, and Codable's type-erased containers
+// cost more per event than reading the JSON itself; these readers and writers are plain calls.
+// What is guaranteed: each reads exactly what the synthesized `init(from:)` reads under
+// `convertFromSnakeCase` (all members required, `null` rejected, the same numbers accepted) and
+// writes exactly the bytes `FastJSONEncoder` writes from `encode(to:)` under
+// `convertToSnakeCase` (members in declaration order). A missing member, a value of the wrong
+// type or an unknown status throws a `JSONError` naming the key, with the byte offset and the
+// path (`items[1].qty`). The tests in `OrderEventsCoreTests` compare both ways on generated
+// events.
+
+extension OrderEvent: JSONReadable, JSONWritable {
+    public init(json: JSONReader) throws {
+        // Members in document order, so that each lookup finds its key at the first try.
+        let o = try json.object()
+        orderId = try o.string("order_id")
+        customerId = try o.string("customer_id")
+        region = try o.string("region")
+        amount = try o.double("amount")
+        currency = try o.string("currency")
+        items = try o.array("items").map { try Item(json: $0) }
+        status = try o.string("status", matching: Status.init(utf8:))
+        ts = try o.int64("ts")
+    }
+
+    public func write(json: inout JSONWriter) throws {
+        try json.object { o in
+            o.member("order_id", orderId)
+            o.member("customer_id", customerId)
+            o.member("region", region)
+            try o.member("amount", amount)
+            o.member("currency", currency)
+            try o.member("items", items)
+            o.member("status", status.rawValue)
+            o.member("ts", ts)
+        }
+    }
+}
+
+extension OrderEvent.Item: JSONReadable, JSONWritable {
+    public init(json: JSONReader) throws {
+        let o = try json.object()
+        sku = try o.string("sku")
+        qty = try o.int("qty")
+        price = try o.double("price")
+    }
+
+    public func write(json: inout JSONWriter) throws {
+        try json.object { o in
+            o.member("sku", sku)
+            o.member("qty", qty)
+            try o.member("price", price)
+        }
+    }
+}
+
+extension OrderEvent.Status {
+    /// The status whose raw value is `utf8`, compared as bytes (no `String` is made); nil for
+    /// anything else.
+    public init?(utf8: UnsafeRawBufferPointer) {
+        if Self.spells(utf8, "paid") {
+            self = .paid
+        } else if Self.spells(utf8, "created") {
+            self = .created
+        } else if Self.spells(utf8, "shipped") {
+            self = .shipped
+        } else if Self.spells(utf8, "cancelled") {
+            self = .cancelled
+        } else {
+            return nil
+        }
+    }
+
+    /// Whether `utf8` is `name`'s bytes (a length check rules most names out at once).
+    private static func spells(_ utf8: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        name.withUTF8Buffer { name in
+            guard name.count == utf8.count else { return false }
+            for i in 0..<name.count where name[i] != utf8[i] { return false }
+            return true
+        }
+    }
+}
+
+extension OrderLogic.EnrichedOrder: JSONReadable, JSONWritable {
+    public init(json: JSONReader) throws {
+        let o = try json.object()
+        orderId = try o.string("order_id")
+        customerId = try o.string("customer_id")
+        region = try o.string("region")
+        amountUsd = try o.double("amount_usd")
+        nItems = try o.int("n_items")
+        status = try o.string("status", matching: OrderEvent.Status.init(utf8:))
+        ts = try o.int64("ts")
+    }
+
+    public func write(json: inout JSONWriter) throws {
+        try json.object { o in
+            o.member("order_id", orderId)
+            o.member("customer_id", customerId)
+            o.member("region", region)
+            try o.member("amount_usd", amountUsd)
+            o.member("n_items", nItems)
+            o.member("status", status.rawValue)
+            o.member("ts", ts)
+        }
+    }
+}
+
+extension OrderLogic.Payment: JSONReadable, JSONWritable {
+    public init(json: JSONReader) throws {
+        let o = try json.object()
+        orderId = try o.string("order_id")
+        customerId = try o.string("customer_id")
+        amountUsd = try o.double("amount_usd")
+    }
+
+    public func write(json: inout JSONWriter) throws {
+        try json.object { o in
+            o.member("order_id", orderId)
+            o.member("customer_id", customerId)
+            try o.member("amount_usd", amountUsd)
+        }
+    }
+}
+
+extension OrderLogic.Shipment: JSONReadable, JSONWritable {
+    public init(json: JSONReader) throws {
+        let o = try json.object()
+        orderId = try o.string("order_id")
+        region = try o.string("region")
+        nItems = try o.int("n_items")
+    }
+
+    public func write(json: inout JSONWriter) {
+        json.object { o in
+            o.member("order_id", orderId)
+            o.member("region", region)
+            o.member("n_items", nItems)
+        }
+    }
+}
+
+extension OrderLogic.RegionStats: JSONReadable, JSONWritable {
+    public init(json: JSONReader) throws {
+        let o = try json.object()
+        count = try o.int("count")
+        sumUsd = try o.double("sum_usd")
+    }
+
+    public func write(json: inout JSONWriter) throws {
+        try json.object { o in
+            o.member("count", count)
+            try o.member("sum_usd", sumUsd)
+        }
+    }
 }

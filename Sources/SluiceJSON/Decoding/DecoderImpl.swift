@@ -8,6 +8,9 @@
 @usableFromInline
 final class JSONDecoderImpl: Decoder {
     let scratch: DecoderScratch
+    /// `scratch.snakeKeys`, used without a retain (the scratch, which this object keeps, keeps
+    /// it).
+    let snakeKeys: Unmanaged<SnakeKeyCache>
     // The document, set by `begin` (copied by super decoders).
     private(set) var entries: UnsafeMutablePointer<TapeEntry>
     private(set) var bytes: UnsafePointer<UInt8>
@@ -28,6 +31,7 @@ final class JSONDecoderImpl: Decoder {
     /// The root decoder of `scratch`, for the document just indexed into it.
     init(scratch: DecoderScratch, bytes: UnsafeRawBufferPointer, options: FastJSONDecoder.Options) {
         self.scratch = scratch
+        self.snakeKeys = Unmanaged.passUnretained(scratch.snakeKeys)
         self.entries = scratch.tape.entries
         self.bytes = bytes.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(scratch.placeholder)
         self.byteCount = bytes.count
@@ -38,19 +42,22 @@ final class JSONDecoderImpl: Decoder {
         self.detachedPath = []
     }
 
-    /// Points a reused root decoder at the document just indexed into its scratch.
-    func begin(_ bytes: UnsafeRawBufferPointer, options: FastJSONDecoder.Options) {
+    /// Points a reused root decoder at the document just indexed into its scratch. (The
+    /// settings come apart so that the usual empty `userInfo` costs no dictionary copy.)
+    func begin(_ bytes: UnsafeRawBufferPointer, keyDecodingStrategy: FastJSONDecoder.KeyDecodingStrategy, userInfo: [CodingUserInfoKey: any Sendable]) {
         entries = scratch.tape.entries
         self.bytes = bytes.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(scratch.placeholder)
         byteCount = bytes.count
         nullIndex = scratch.tape.nullIndex
-        convertFromSnakeCase = options.keyDecodingStrategy == .convertFromSnakeCase
-        self.options = options
+        convertFromSnakeCase = keyDecodingStrategy == .convertFromSnakeCase
+        options.keyDecodingStrategy = keyDecodingStrategy
+        if !(userInfo.isEmpty && options.userInfo.isEmpty) { options.userInfo = userInfo }
         value = 0
     }
 
     init(parent: JSONDecoderImpl, value: UInt32, detachedPath: [any CodingKey]) {
         self.scratch = parent.scratch
+        self.snakeKeys = Unmanaged.passUnretained(parent.scratch.snakeKeys)
         self.entries = parent.entries
         self.bytes = parent.bytes
         self.byteCount = parent.byteCount

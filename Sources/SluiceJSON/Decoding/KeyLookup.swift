@@ -7,14 +7,15 @@
 /// just after it, wrapping around once: in-order decoding compares each key once.
 ///
 /// Starting in the middle is only sound if a key occurs once: Foundation lets the first
-/// occurrence of a duplicate key win. The indexer runs every key's fingerprint through a 256-bit
-/// filter per object (for `convertFromSnakeCase`, a fingerprint that cannot tell apart keys
-/// converting to the same name) and marks the object `needsKeyCheck` on a possible repeat or on a
-/// key with escapes or non-ASCII bytes. Most objects are not marked and cost nothing more. When a
-/// container or reader opens a marked object, `checkKeys` compares fingerprints for real; objects
-/// with a possible duplicate, or with keys that must be decoded before they can be compared
-/// (escapes; non-ASCII under `convertFromSnakeCase`), are then scanned from their first key on
-/// every lookup, which finds the first occurrence.
+/// occurrence of a duplicate key win. The indexer puts a cheap fingerprint of every key into a
+/// 128-bit filter per object (for `convertFromSnakeCase`, a fingerprint that cannot tell apart
+/// keys converting to the same name; see `Indexer.KeyFilter`) and marks the object
+/// `needsKeyCheck` on a possible repeat or on a key with escapes or non-ASCII bytes. Most objects
+/// are not marked and cost nothing more. When a container or reader first opens a marked
+/// object, `checkKeys` fingerprints its keys properly and compares the keys whose fingerprints
+/// are equal, with no allocation; objects with a duplicate, or with keys that must be decoded
+/// before they can be compared (escapes; non-ASCII under `convertFromSnakeCase`), are then
+/// scanned from their first key on every lookup, which finds the first occurrence.
 extension JSONDecoderImpl {
     /// The tape index of the value for `key` in the object at `object`; nil if absent.
     @inline(__always)
@@ -24,7 +25,29 @@ extension JSONDecoderImpl {
         return name.withUTF8 { lookup(UnsafeRawBufferPointer($0), in: object) }
     }
 
+    /// The tape index of the value for the key `target` in the object at `object`; nil if
+    /// absent. The common case, in-order decoding, is one compare of bytes at the hint, inlined
+    /// into the caller: with `convertFromSnakeCase`, against the name's snake_case spelling
+    /// (see `SnakeKeyCache`). Everything else goes out of line.
+    @inline(__always)
     func lookup(_ target: UnsafeRawBufferPointer, in object: UInt32) -> UInt32? {
+        let o = entry(object)
+        if o.flags & TapeFlags.scanFromStart == 0 {
+            let key = o.length
+            if key < o.next {
+                let k = entry(key)
+                if !convertFromSnakeCase {
+                    if Bytes.equal(bytes + Int(k.start), Int(k.length), target) { return found(key, in: object) }
+                } else if let spelling = snakeKeys._withUnsafeGuaranteedRef({ $0.spelling(of: target) }), Bytes.equal(bytes + Int(k.start), Int(k.length), spelling) {
+                    return found(key, in: object)
+                }
+            }
+        }
+        return lookupSlow(target, in: object)
+    }
+
+    @inline(never)
+    func lookupSlow(_ target: UnsafeRawBufferPointer, in object: UInt32) -> UInt32? {
         let o = entry(object)
         if o.flags & TapeFlags.scanFromStart != 0 { return lookupFromStart(target, in: object) }
         if convertFromSnakeCase {
@@ -83,48 +106,83 @@ extension JSONDecoderImpl {
 
     /// The exact duplicate-key check described above, for objects the indexer marked; clears
     /// `needsKeyCheck` and sets `scanFromStart` if a key repeats (or must be decoded first).
-    /// Keys are fingerprinted as the indexer did; keys with equal fingerprints are compared for
-    /// real (pairwise among a few, after a sort among many).
+    /// Keys are fingerprinted (see `KeyFingerprint`) into memory on the stack and compared as
+    /// they come with the fingerprints before them (after a sort, when there are many); keys with
+    /// equal fingerprints are then compared for real.
     func checkKeys(of object: UInt32) {
         let o = entry(object)
-        var flags = o.flags & ~TapeFlags.needsKeyCheck
-        var keys: [(fingerprint: UInt64, key: UInt32)] = []
-        var key = object + 1
-        while key < o.next {
-            let k = entry(key)
-            if k.flags & TapeFlags.escaped != 0 || (convertFromSnakeCase && k.flags & TapeFlags.nonASCII != 0) {
-                flags |= TapeFlags.scanFromStart
-                break
-            }
-            let start = Int(k.start)
-            let length = Int(k.length)
-            let fingerprint =
-                convertFromSnakeCase ? KeyFingerprint.folded(bytes, byteCount, start, length) : KeyFingerprint.exact(bytes, byteCount, start, length)
-            keys.append((fingerprint, key))
-            key = entry(key + 1).next
-        }
-        if flags & TapeFlags.scanFromStart == 0 && hasRepeatedKey(&keys) { flags |= TapeFlags.scanFromStart }
-        entries[Int(object)].flags = flags
+        // Every member takes at least two entries, so this bounds the number of keys.
+        let bound = Int(o.next &- object &- 1) &>> 1
+        let repeated =
+            bound <= 16
+            ? withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 16) { keysRepeat(in: object, end: o.next, fingerprints: $0) }
+            : withUnsafeTemporaryAllocation(of: UInt64.self, capacity: bound) { keysRepeat(in: object, end: o.next, fingerprints: $0) }
+        entries[Int(object)].flags = (o.flags & ~TapeFlags.needsKeyCheck) | (repeated ? TapeFlags.scanFromStart : 0)
     }
 
-    private func hasRepeatedKey(_ keys: inout [(fingerprint: UInt64, key: UInt32)]) -> Bool {
-        if keys.count <= 16 {
-            for i in keys.indices {
-                for j in keys.indices where j > i && keys[i].fingerprint == keys[j].fingerprint && sameKey(keys[i].key, keys[j].key) {
-                    return true
-                }
+    /// Whether lookups in the object must scan from its first key: two keys name the same member,
+    /// or a key must be decoded before it can be compared. `fingerprints` has room for every key.
+    @inline(__always)
+    private func keysRepeat(in object: UInt32, end: UInt32, fingerprints: UnsafeMutableBufferPointer<UInt64>) -> Bool {
+        guard let seen = fingerprints.baseAddress else { return true }
+        let snake = convertFromSnakeCase
+        var n = 0
+        var key = object &+ 1
+        while key < end && n < fingerprints.count {
+            let k = entry(key)
+            if k.flags & TapeFlags.escaped != 0 || (snake && k.flags & TapeFlags.nonASCII != 0) { return true }
+            let start = Int(k.start)
+            let length = Int(k.length)
+            let f = snake ? KeyFingerprint.folded(bytes, byteCount, start, length) : KeyFingerprint.exact(bytes, byteCount, start, length)
+            if n <= 16 {
+                for j in 0..<n where seen[j] == f && sameKey(keyIndex(j, in: object), key) { return true }
             }
-            return false
+            seen[n] = f
+            n &+= 1
+            key = entry(key &+ 1).next
         }
-        keys.sort { $0.fingerprint < $1.fingerprint }
+        return n > 16 && hasRepeatedKey(UnsafeMutableBufferPointer(start: seen, count: n), in: object)
+    }
+
+    /// Whether two of the object's many keys, whose fingerprints are `fingerprints`, name the
+    /// same member: equal fingerprints become neighbours after a sort, and only keys sharing one
+    /// are compared (rare: distinct keys rarely share a fingerprint).
+    private func hasRepeatedKey(_ fingerprints: UnsafeMutableBufferPointer<UInt64>, in object: UInt32) -> Bool {
+        var fingerprints = fingerprints
+        fingerprints.sort()
+        let n = fingerprints.count
         var first = 0
-        while first < keys.count {
+        while first < n {
             var last = first
-            while last + 1 < keys.count && keys[last + 1].fingerprint == keys[first].fingerprint { last += 1 }
-            for i in first...last {
-                for j in i...last where j > i && sameKey(keys[i].key, keys[j].key) { return true }
-            }
+            while last + 1 < n && fingerprints[last + 1] == fingerprints[first] { last += 1 }
+            if last > first && keysWithFingerprint(fingerprints[first], in: object) { return true }
             first = last + 1
+        }
+        return false
+    }
+
+    /// The tape index of the object's `n`th key (counting from 0).
+    private func keyIndex(_ n: Int, in object: UInt32) -> UInt32 {
+        var key = object + 1
+        for _ in 0..<n { key = entry(key + 1).next }
+        return key
+    }
+
+    /// Whether two keys of the object that share `fingerprint` name the same member.
+    private func keysWithFingerprint(_ fingerprint: UInt64, in object: UInt32) -> Bool {
+        let end = entry(object).next
+        var sharing: [UInt32] = []
+        var key = object + 1
+        while key < end {
+            let k = entry(key)
+            let start = Int(k.start)
+            let length = Int(k.length)
+            let f = convertFromSnakeCase ? KeyFingerprint.folded(bytes, byteCount, start, length) : KeyFingerprint.exact(bytes, byteCount, start, length)
+            if f == fingerprint {
+                for other in sharing where sameKey(other, key) { return true }
+                sharing.append(key)
+            }
+            key = entry(key + 1).next
         }
         return false
     }

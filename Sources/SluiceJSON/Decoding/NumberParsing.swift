@@ -49,13 +49,13 @@ enum NumberParsing {
         if count > 8 && count <= 16 && readable >= 16 {
             let high = eightDigits(raw.loadUnaligned(as: UInt64.self))
             let low = eightDigits(raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self) << (UInt64(16 - count) &* 8))
-            return high &* PowersOfTen.integer[count - 8] &+ low
+            return high &* PowersOfTen.integer(count - 8) &+ low
         }
         var value: UInt64 = 0
         var i = 0
         while i < count {
             let n = min(8, count - i)
-            value = value &* PowersOfTen.integer[n] &+ smallDigits(p + i, n)
+            value = value &* PowersOfTen.integer(n) &+ smallDigits(p + i, n)
             i += n
         }
         return value
@@ -217,7 +217,7 @@ enum NumberParsing {
             // No leading zeros but a lone "0", so at most 19 significant digits: exact in a UInt64.
             let integer = digits(p + integerStart, integerDigits, readable: readable - integerStart)
             let fraction = fractionDigits == 0 ? 0 : digits(p + fractionStart, fractionDigits, readable: readable - fractionStart)
-            d.significand = integer &* PowersOfTen.integer[fractionDigits] &+ fraction
+            d.significand = integer &* PowersOfTen.integer(fractionDigits) &+ fraction
             d.exponent -= fractionDigits
             return d
         }
@@ -245,6 +245,7 @@ enum NumberParsing {
     /// zero (as Foundation's decoder, which calls both "not representable").
     @inline(__always)
     static func double(_ p: UnsafePointer<UInt8>, _ count: Int, readable: Int) -> Double? {
+        if count <= 19, let value = shortDouble(p, count) { return value }
         let d = decimal(p, count, readable: readable)
         if d.significand == 0 { return d.negative ? -0.0 : 0.0 }
         if !d.truncated && d.significand <= 1 << 53 {
@@ -253,16 +254,48 @@ enum NumberParsing {
             if e == 0 {
                 value = Double(d.significand)
             } else if e > 0 && e <= 22 {
-                value = Double(d.significand) * PowersOfTen.double[e]
+                value = Double(d.significand) * PowersOfTen.double(e)
             } else if e < 0 && e >= -22 {
-                value = Double(d.significand) / PowersOfTen.double[-e]
+                value = Double(d.significand) / PowersOfTen.double(-e)
             } else if e > 22 && e <= 22 + 15 {
-                let (scaled, overflow) = d.significand.multipliedReportingOverflow(by: PowersOfTen.integer[e - 22])
+                let (scaled, overflow) = d.significand.multipliedReportingOverflow(by: PowersOfTen.integer(e - 22))
                 if !overflow && scaled <= 1 << 53 { value = Double(scaled) * 1e22 }
             }
             if let value { return d.negative ? -value : value }
         }
         return slowDouble(p, count)
+    }
+
+    /// The common literal, `-?digits(.digits)?` without an exponent in at most 19 bytes (so at
+    /// most 19 digits, which a `UInt64` holds), whose digits fit a `Double`'s significand: one
+    /// pass over the bytes and one correctly rounded division by an exact power of ten
+    /// (Clinger's fast path). Nil when the literal is not of that shape.
+    @inline(__always)
+    static func shortDouble(_ p: UnsafePointer<UInt8>, _ count: Int) -> Double? {
+        let negative = p[0] == ASCII.minus
+        var i = negative ? 1 : 0
+        var significand: UInt64 = 0
+        while i < count {
+            let digit = p[i] &- ASCII.zero
+            guard digit < 10 else { break }
+            significand = significand &* 10 &+ UInt64(digit)
+            i &+= 1
+        }
+        var scale = 0
+        if i < count && p[i] == ASCII.dot {
+            i &+= 1
+            let fractionStart = i
+            while i < count {
+                let digit = p[i] &- ASCII.zero
+                guard digit < 10 else { break }
+                significand = significand &* 10 &+ UInt64(digit)
+                i &+= 1
+            }
+            scale = i &- fractionStart
+        }
+        guard i == count, significand <= 1 << 53 else { return nil }
+        let value = scale == 0 ? Double(significand) : Double(significand) / PowersOfTen.double(scale)
+        return negative ? -value : value
     }
 
     @inline(never)
@@ -278,7 +311,7 @@ enum NumberParsing {
         if d.significand == 0 { return d.negative ? -0.0 : 0.0 }
         if !d.truncated && d.significand <= 1 << 24 && d.exponent >= -10 && d.exponent <= 10 {
             let e = d.exponent
-            let value = e >= 0 ? Float(d.significand) * PowersOfTen.float[e] : Float(d.significand) / PowersOfTen.float[-e]
+            let value = e >= 0 ? Float(d.significand) * PowersOfTen.float(e) : Float(d.significand) / PowersOfTen.float(-e)
             return d.negative ? -value : value
         }
         return slowFloat(p, count)
@@ -291,17 +324,82 @@ enum NumberParsing {
     }
 }
 
-/// Powers of ten that the binary formats hold exactly.
+/// Powers of ten that the binary formats hold exactly. Switches rather than arrays: the
+/// optimizer turns them into constant tables, with no lazy global to check and no bounds check
+/// in the caller. Arguments are in range (0...22, 0...10, 0...19); others give 0.
 enum PowersOfTen {
-    static let double: [Double] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ]
-    static let float: [Float] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]
-    static let integer: [UInt64] = [
-        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000,
-        10_000_000_000, 100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000,
-        1_000_000_000_000_000, 10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000,
-        10_000_000_000_000_000_000,
-    ]
+    @inline(__always)
+    static func double(_ e: Int) -> Double {
+        switch e {
+        case 0: 1e0
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        case 11: 1e11
+        case 12: 1e12
+        case 13: 1e13
+        case 14: 1e14
+        case 15: 1e15
+        case 16: 1e16
+        case 17: 1e17
+        case 18: 1e18
+        case 19: 1e19
+        case 20: 1e20
+        case 21: 1e21
+        case 22: 1e22
+        default: 0
+        }
+    }
+
+    @inline(__always)
+    static func float(_ e: Int) -> Float {
+        switch e {
+        case 0: 1e0
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        default: 0
+        }
+    }
+
+    @inline(__always)
+    static func integer(_ e: Int) -> UInt64 {
+        switch e {
+        case 0: 1
+        case 1: 10
+        case 2: 100
+        case 3: 1_000
+        case 4: 10_000
+        case 5: 100_000
+        case 6: 1_000_000
+        case 7: 10_000_000
+        case 8: 100_000_000
+        case 9: 1_000_000_000
+        case 10: 10_000_000_000
+        case 11: 100_000_000_000
+        case 12: 1_000_000_000_000
+        case 13: 10_000_000_000_000
+        case 14: 100_000_000_000_000
+        case 15: 1_000_000_000_000_000
+        case 16: 10_000_000_000_000_000
+        case 17: 100_000_000_000_000_000
+        case 18: 1_000_000_000_000_000_000
+        case 19: 10_000_000_000_000_000_000
+        default: 0
+        }
+    }
 }

@@ -2,63 +2,111 @@
 /// and conversions, with failures as `JSONError`s instead of `DecodingError`s. One concrete
 /// function per type, so callers in other modules make plain calls with nothing generic left.
 extension JSONDecoderImpl {
-    @usableFromInline
-    func readString(at index: UInt32) throws(JSONError) -> String {
-        do { return try string(at: index) } catch { throw readFailure(error, String.self, at: index) }
-    }
+    // Each entry point is one call from the inlined reader into this module, with the lookup
+    // and the conversion inlined into it (only failures and unusual objects go out of line).
 
     @usableFromInline
-    func readBool(at index: UInt32) throws(JSONError) -> Bool {
-        do { return try bool(at: index) } catch { throw readFailure(error, Bool.self, at: index) }
-    }
+    func readString(at index: UInt32) throws(JSONError) -> String { try stringValue(at: index) }
 
     @usableFromInline
-    func readDouble(at index: UInt32) throws(JSONError) -> Double {
-        do { return try double(at: index) } catch { throw readFailure(error, Double.self, at: index) }
-    }
+    func readBool(at index: UInt32) throws(JSONError) -> Bool { try boolValue(at: index) }
 
     @usableFromInline
-    func readFloat(at index: UInt32) throws(JSONError) -> Float {
-        do { return try float(at: index) } catch { throw readFailure(error, Float.self, at: index) }
-    }
+    func readDouble(at index: UInt32) throws(JSONError) -> Double { try doubleValue(at: index) }
 
     @usableFromInline
-    func readInt(at index: UInt32) throws(JSONError) -> Int {
-        do { return try integer(Int.self, at: index) } catch { throw readFailure(error, Int.self, at: index) }
-    }
+    func readFloat(at index: UInt32) throws(JSONError) -> Float { try floatValue(at: index) }
 
     @usableFromInline
-    func readInt64(at index: UInt32) throws(JSONError) -> Int64 {
-        do { return try integer(Int64.self, at: index) } catch { throw readFailure(error, Int64.self, at: index) }
-    }
+    func readInt(at index: UInt32) throws(JSONError) -> Int { try integerValue(Int.self, at: index) }
 
     @usableFromInline
-    func readUInt64(at index: UInt32) throws(JSONError) -> UInt64 {
-        do { return try integer(UInt64.self, at: index) } catch { throw readFailure(error, UInt64.self, at: index) }
-    }
+    func readInt64(at index: UInt32) throws(JSONError) -> Int64 { try integerValue(Int64.self, at: index) }
+
+    @usableFromInline
+    func readUInt64(at index: UInt32) throws(JSONError) -> UInt64 { try integerValue(UInt64.self, at: index) }
 
     // A member found and read in one call: what the object reader's typed getters use.
 
     @usableFromInline
-    func readString(_ key: StaticString, in object: UInt32) throws(JSONError) -> String { try readString(at: try member(key, in: object)) }
+    func readString(_ key: StaticString, in object: UInt32) throws(JSONError) -> String { try stringValue(at: try member(key, in: object)) }
 
     @usableFromInline
-    func readBool(_ key: StaticString, in object: UInt32) throws(JSONError) -> Bool { try readBool(at: try member(key, in: object)) }
+    func readBool(_ key: StaticString, in object: UInt32) throws(JSONError) -> Bool { try boolValue(at: try member(key, in: object)) }
 
     @usableFromInline
-    func readDouble(_ key: StaticString, in object: UInt32) throws(JSONError) -> Double { try readDouble(at: try member(key, in: object)) }
+    func readDouble(_ key: StaticString, in object: UInt32) throws(JSONError) -> Double { try doubleValue(at: try member(key, in: object)) }
 
     @usableFromInline
-    func readFloat(_ key: StaticString, in object: UInt32) throws(JSONError) -> Float { try readFloat(at: try member(key, in: object)) }
+    func readFloat(_ key: StaticString, in object: UInt32) throws(JSONError) -> Float { try floatValue(at: try member(key, in: object)) }
 
     @usableFromInline
-    func readInt(_ key: StaticString, in object: UInt32) throws(JSONError) -> Int { try readInt(at: try member(key, in: object)) }
+    func readInt(_ key: StaticString, in object: UInt32) throws(JSONError) -> Int { try integerValue(Int.self, at: try member(key, in: object)) }
 
     @usableFromInline
-    func readInt64(_ key: StaticString, in object: UInt32) throws(JSONError) -> Int64 { try readInt64(at: try member(key, in: object)) }
+    func readInt64(_ key: StaticString, in object: UInt32) throws(JSONError) -> Int64 { try integerValue(Int64.self, at: try member(key, in: object)) }
 
     @usableFromInline
-    func readUInt64(_ key: StaticString, in object: UInt32) throws(JSONError) -> UInt64 { try readUInt64(at: try member(key, in: object)) }
+    func readUInt64(_ key: StaticString, in object: UInt32) throws(JSONError) -> UInt64 { try integerValue(UInt64.self, at: try member(key, in: object)) }
+
+    /// The member `key`'s tape index and the UTF-8 bytes of its value, a string (escapes
+    /// decoded into scratch memory). The bytes are valid until the next string with escapes is
+    /// decoded or the read ends.
+    @usableFromInline
+    func readStringBytes(_ key: StaticString, in object: UInt32) throws(JSONError) -> (UInt32, UnsafeRawBufferPointer) {
+        let value = try member(key, in: object)
+        return (value, try stringBytes(at: value))
+    }
+
+    /// The UTF-8 bytes of the string at `index`; see `readStringBytes(_:in:)`.
+    @usableFromInline
+    func readStringBytes(at index: UInt32) throws(JSONError) -> UnsafeRawBufferPointer { try stringBytes(at: index) }
+
+    @inline(__always)
+    func stringBytes(at index: UInt32) throws(JSONError) -> UnsafeRawBufferPointer {
+        let e = entry(index)
+        guard e.kind == .string, scratch.live else {
+            throw readFailure(!scratch.live ? .usedAfterReturn : e.kind == .null ? .null : .type(e.kind), String.self, at: index)
+        }
+        let p = bytes + Int(e.start)
+        if e.flags & TapeFlags.escaped == 0 { return UnsafeRawBufferPointer(start: p, count: Int(e.length)) }
+        return scratch.unescaped(p, Int(e.length))
+    }
+
+    /// The error for a string at `index` that the reading type does not accept as a `type`.
+    @usableFromInline @inline(never)
+    func invalidValue(at index: UInt32, _ type: Any.Type) -> JSONError {
+        let e = entry(index)
+        let text = scratch.live ? StringDecoding.plain(bytes + Int(e.start), Int(e.length)) : ""
+        return JSONError(.invalidValue, offset: offset(of: index), codingPath: path(to: index), "Cannot initialize \(type) from invalid String value \"\(text)\".")
+    }
+
+    // The conversions, with failures as `JSONError`s.
+
+    @inline(__always)
+    func stringValue(at index: UInt32) throws(JSONError) -> String {
+        do { return try string(at: index) } catch { throw readFailure(error, String.self, at: index) }
+    }
+
+    @inline(__always)
+    func boolValue(at index: UInt32) throws(JSONError) -> Bool {
+        do { return try bool(at: index) } catch { throw readFailure(error, Bool.self, at: index) }
+    }
+
+    @inline(__always)
+    func doubleValue(at index: UInt32) throws(JSONError) -> Double {
+        do { return try double(at: index) } catch { throw readFailure(error, Double.self, at: index) }
+    }
+
+    @inline(__always)
+    func floatValue(at index: UInt32) throws(JSONError) -> Float {
+        do { return try float(at: index) } catch { throw readFailure(error, Float.self, at: index) }
+    }
+
+    @inline(__always)
+    func integerValue<T: FixedWidthInteger>(_ type: T.Type, at index: UInt32) throws(JSONError) -> T {
+        do { return try integer(type, at: index) } catch { throw readFailure(error, type, at: index) }
+    }
 
     @inline(never)
     func readFailure(_ mismatch: Mismatch, _ type: Any.Type, at index: UInt32) -> JSONError {
@@ -98,7 +146,7 @@ extension JSONDecoderImpl {
     func member(_ name: StaticString, in object: UInt32) throws(JSONError) -> UInt32 {
         guard scratch.live else { throw jsonError(.usedAfterReturn, Any.self, at: object, path: []) }
         let found = name.withUTF8Buffer { lookup(UnsafeRawBufferPointer($0), in: object) }
-        guard let found else { throw memberNotFound("\(name)", in: object) }
+        guard let found else { throw memberNotFound(name, in: object) }
         return found
     }
 
@@ -113,6 +161,9 @@ extension JSONDecoderImpl {
         var name = name
         return name.withUTF8 { lookup(UnsafeRawBufferPointer($0), in: object) }
     }
+
+    @inline(never)
+    func memberNotFound(_ name: StaticString, in object: UInt32) -> JSONError { memberNotFound("\(name)", in: object) }
 
     @inline(never)
     func memberNotFound(_ name: String, in object: UInt32) -> JSONError {

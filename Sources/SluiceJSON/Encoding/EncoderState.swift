@@ -180,12 +180,12 @@ struct EncoderState {
 
     /// Writes a primitive into the slot just begun.
     @inline(__always)
-    mutating func write<T: JSONWritable>(_ value: T, at element: @autoclosure () -> PathElement?) throws {
+    mutating func write<T: JSONScalar>(_ value: T, at element: @autoclosure () -> PathElement?) throws {
         guard value.write(to: &out) else { throw nonConforming(value, at: element()) }
     }
 
     @inline(never)
-    func nonConforming<T: JSONWritable>(_ value: T, at element: PathElement?) -> EncodingError {
+    func nonConforming<T: JSONScalar>(_ value: T, at element: PathElement?) -> EncodingError {
         var path = codingPath(path.count)
         if let element { path.append(element.codingKey) }
         let message = "Unable to encode \(T.self).\(value) directly in JSON."

@@ -8,7 +8,7 @@ struct KeyedEncoding<Key: CodingKey>: KeyedEncodingContainerProtocol {
     var codingPath: [any CodingKey] { impl.state.pointee.codingPath(pathCount) }
 
     @inline(__always)
-    private func primitive<T: JSONWritable>(_ value: T, _ key: Key) throws {
+    private func primitive<T: JSONScalar>(_ value: T, _ key: Key) throws {
         try impl.state.pointee.beginMember(depth, serial, key, value: value)
         try impl.state.pointee.write(value, at: .key(key))
     }

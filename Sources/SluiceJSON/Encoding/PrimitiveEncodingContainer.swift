@@ -2,7 +2,7 @@
 /// value through the container's `primitive(_:)`. (`Int128` and `UInt128` are spelled out in
 /// each container: the standard library's own defaults for them would make these ambiguous.)
 protocol PrimitiveEncodingContainer {
-    mutating func primitive<T: JSONWritable>(_ value: T) throws
+    mutating func primitive<T: JSONScalar>(_ value: T) throws
 }
 
 extension PrimitiveEncodingContainer {

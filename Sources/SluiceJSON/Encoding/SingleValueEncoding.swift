@@ -16,7 +16,7 @@ struct SingleValueEncoding: SingleValueEncodingContainer, PrimitiveEncodingConta
     }
 
     @inline(__always)
-    func primitive<T: JSONWritable>(_ value: T) throws {
+    func primitive<T: JSONScalar>(_ value: T) throws {
         try claim(value)
         try impl.state.pointee.write(value, at: nil)
     }

@@ -21,7 +21,7 @@ struct UnkeyedEncoding: UnkeyedEncodingContainer, PrimitiveEncodingContainer {
     }
 
     @inline(__always)
-    func primitive<T: JSONWritable>(_ value: T) throws {
+    func primitive<T: JSONScalar>(_ value: T) throws {
         let index = try impl.state.pointee.beginElement(depth, serial, value: value)
         try impl.state.pointee.write(value, at: .index(index))
     }

@@ -10,285 +10,375 @@ extension Tape {
     /// Keys also feed a small filter per object, so that objects whose keys are certainly
     /// distinct need no duplicate check before lookups (see `KeyLookup.swift`); with `foldKeys`
     /// the filter treats keys that are equal after `convertFromSnakeCase` as equal.
-    func index(_ input: UnsafeRawBufferPointer, maximumDepth: Int, foldKeys: Bool) throws(JSONError) {
-        count = 0
+    ///
+    /// Static, over an unretained reference that the caller keeps alive: indexing is per
+    /// record, and a retain and a release are atomic operations that would cost more than the
+    /// bookkeeping around them.
+    static func index(_ tape: Unmanaged<Tape>, _ input: UnsafeRawBufferPointer, maximumDepth: Int, foldKeys: Bool) throws(JSONError) {
+        tape._withUnsafeGuaranteedRef { $0.count = 0 }
         guard input.count < Int(UInt32.max) - 1 else {
             throw JSONError(.documentTooLarge, offset: 0, "The input is \(input.count) bytes; the index addresses at most 4 GiB.")
         }
         guard let base = input.baseAddress, !input.isEmpty else {
             throw JSONError(.unexpectedEndOfInput, offset: 0, "The input is empty.")
         }
-        // Each open container takes a byte, so the input bounds the depth too.
-        reserveStack(max(1, min(maximumDepth, input.count)))
-        grow(to: min(input.count / 4 + 8, 1 << 16), keeping: 0)
-        var indexer = Indexer(
-            tape: self, bytes: base.assumingMemoryBound(to: UInt8.self), end: input.count, maximumDepth: maximumDepth, foldKeys: foldKeys)
-        try indexer.run()
-        count = indexer.used
+        tape._withUnsafeGuaranteedRef { tape in
+            // Each open container takes a byte, so the input bounds the depth too.
+            tape.reserveStack(max(1, min(maximumDepth, input.count)))
+            tape.grow(to: min(input.count / 4 + 8, 1 << 16), keeping: 0)
+        }
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
+        let count: Int
+        do {
+            count = try Indexer.run(tape: tape, bytes: bytes, end: input.count, maximumDepth: maximumDepth, foldKeys: foldKeys)
+        } catch {
+            throw Indexer.describe(error, bytes: bytes, end: input.count, maximumDepth: maximumDepth)
+        }
+        tape._withUnsafeGuaranteedRef { $0.count = count }
     }
 }
 
 /// The one-pass scanner behind `Tape.index`: a loop over values with an explicit stack, so
-/// nesting never touches the call stack. Error paths are kept out of line so the loop stays
-/// small.
-struct Indexer {
-    let tape: Tape
-    let bytes: UnsafePointer<UInt8>
-    let end: Int
-    let maximumDepth: Int
-    let foldKeys: Bool
-    var entries: UnsafeMutablePointer<TapeEntry>
-    var capacity: Int
-    /// Entries written so far.
-    var used = 0
-
+/// nesting never touches the call stack.
+///
+/// Speed: the loop keeps its state in locals (position, entries, count, the innermost open
+/// container) and its pieces are static functions of the bytes and a position, so the optimizer
+/// keeps everything in registers instead of copying a struct around each call. The pieces throw
+/// a two-word `Failure` (what, where), which travels in registers; the `JSONError` with its
+/// message is built once, out of line, by `describe`. Strings and numbers are scanned eight
+/// bytes at a time; whitespace costs one compare when there is none.
+enum Indexer {
     /// Open-container stack entries: tape index, with this bit set for objects.
     static let objectBit: UInt32 = 1 << 31
 
-    init(tape: Tape, bytes: UnsafePointer<UInt8>, end: Int, maximumDepth: Int, foldKeys: Bool) {
-        self.tape = tape
-        self.bytes = bytes
-        self.end = end
-        self.maximumDepth = maximumDepth
-        self.foldKeys = foldKeys
-        self.entries = tape.entries
-        self.capacity = tape.capacity
-    }
-
-    // MARK: Writing entries
-
-    @inline(__always)
-    mutating func append(_ kind: TapeKind, start: Int, length: Int, flags: UInt8 = 0) {
-        if _slowPath(used >= capacity) { growTape() }
-        (entries + used).initialize(
-            to: TapeEntry(
-                kind: kind, start: UInt32(truncatingIfNeeded: start), length: UInt32(truncatingIfNeeded: length),
-                next: UInt32(truncatingIfNeeded: used &+ 1), flags: flags))
-        used &+= 1
-    }
-
-    @inline(never)
-    mutating func growTape() {
-        tape.grow(to: capacity * 2, keeping: used)
-        entries = tape.entries
-        capacity = tape.capacity
-    }
-
     // MARK: The loop
 
-    mutating func run() throws(JSONError) {
-        let stack = tape.stack
-        let blooms = tape.blooms
+    /// Where entries go while indexing: a local of `run`, so that its fields live in registers.
+    struct Writer {
+        /// The tape, which the caller of `run` keeps alive (no reference counting here).
+        let tape: Unmanaged<Tape>
+        var entries: UnsafeMutablePointer<TapeEntry>
+        var capacity: Int
+        /// Entries written so far.
+        var used = 0
+
+        init(tape: Unmanaged<Tape>) {
+            self.tape = tape
+            (entries, capacity) = tape._withUnsafeGuaranteedRef { ($0.entries, $0.capacity) }
+        }
+
+        @inline(__always)
+        mutating func append(_ kind: TapeKind, start: Int, length: Int, flags: UInt8 = 0) {
+            if _slowPath(used >= capacity) { grow() }
+            (entries + used).initialize(
+                to: TapeEntry(
+                    kind: kind, start: UInt32(truncatingIfNeeded: start), length: UInt32(truncatingIfNeeded: length),
+                    next: UInt32(truncatingIfNeeded: used &+ 1), flags: flags))
+            used &+= 1
+        }
+
+        @inline(never)
+        mutating func grow() {
+            let (capacity, used) = (self.capacity, self.used)
+            (entries, self.capacity) = tape._withUnsafeGuaranteedRef { tape in
+                tape.grow(to: capacity * 2, keeping: used)
+                return (tape.entries, tape.capacity)
+            }
+        }
+    }
+
+    /// Indexes the document; returns the number of entries (the spare `null` written after
+    /// them, not counted).
+    static func run(tape: Unmanaged<Tape>, bytes: UnsafePointer<UInt8>, end: Int, maximumDepth: Int, foldKeys: Bool) throws(Failure) -> Int {
+        let (stack, filters) = tape._withUnsafeGuaranteedRef { ($0.stack, $0.filters) }
+        var writer = Writer(tape: tape)
         var depth = 0
+        /// The innermost open container's stack entry (valid while `depth > 0`); the stack
+        /// holds the ones around it.
+        var top: UInt32 = 0
         var p = 0
         if end >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { p = 3 }
 
+        /// Whether a key comes next: after `{` or a comma in an object. Keys are read in one
+        /// place, so the key reader is inlined once.
+        var expectingKey = false
+
         value: while true {
-            p = skipWhitespace(p)
-            guard p < end else { throw fail(.endOfInput("a value"), at: p) }
+            if expectingKey {
+                // The key (a string) and its colon. The object is marked for a key check when
+                // the key may repeat an earlier one (see `KeyFilter`) or must be decoded before
+                // it can be compared. (Written out here: the optimizer would not inline it.)
+                guard p < end, bytes[p] == ASCII.quote else { throw Failure(.badKey, at: p) }
+                let (close, flags) = try scanString(bytes, end, p)
+                let start = p &+ 1
+                let length = close &- start
+                writer.append(.string, start: start, length: length, flags: flags)
+                if _slowPath(flags != 0) || KeyFilter.insert(bytes, start, length, fold: foldKeys, into: filters + 2 &* (depth &- 1)) {
+                    writer.entries[Int(top & ~Self.objectBit)].flags |= TapeFlags.needsKeyCheck
+                }
+                p = close &+ 1
+                if _slowPath(p >= end || bytes[p] != ASCII.colon) {
+                    p = skipWhitespace(bytes, end, p)
+                    guard p < end else { throw Failure(.endOfInput("':'"), at: p) }
+                    guard bytes[p] == ASCII.colon else { throw Failure(.unexpected("after a key (expected ':')"), at: p) }
+                }
+                p &+= 1
+                expectingKey = false
+            }
+            p = skipWhitespace(bytes, end, p)
+            guard p < end else { throw Failure(.endOfInput("a value"), at: p) }
             // Literal patterns, so the switch becomes a jump table.
             switch bytes[p] {
             case 0x22:  // "
-                p = try string(p)
+                let (close, flags) = try scanString(bytes, end, p)
+                writer.append(.string, start: p &+ 1, length: close &- p &- 1, flags: flags)
+                p = close &+ 1
             case 0x7B:  // {
-                guard depth < maximumDepth else { throw fail(.tooDeep(maximumDepth), at: p) }
-                let me = used
-                append(.object, start: p, length: me &+ 1)  // the lookup hint starts on the first key
-                p = skipWhitespace(p &+ 1)
-                guard p < end else { throw fail(.endOfInput("a key or '}'"), at: p) }
+                guard depth < maximumDepth else { throw Failure(.tooDeep, at: p) }
+                let me = writer.used
+                writer.append(.object, start: p, length: me &+ 1)  // the lookup hint starts on the first key
+                p = skipWhitespace(bytes, end, p &+ 1)
+                guard p < end else { throw Failure(.endOfInput("a key or '}'"), at: p) }
                 if bytes[p] == ASCII.closeBrace {
                     p &+= 1
                 } else {
-                    stack[depth] = UInt32(truncatingIfNeeded: me) | Self.objectBit
-                    let bloom = blooms + 4 &* depth
-                    bloom.initialize(repeating: 0, count: 4)
+                    stack[depth] = top
+                    top = UInt32(truncatingIfNeeded: me) | Self.objectBit
+                    (filters + 2 &* depth).initialize(repeating: 0, count: 2)
                     depth &+= 1
-                    p = try key(p, object: me, bloom: bloom)
+                    expectingKey = true
                     continue value
                 }
             case 0x5B:  // [
-                guard depth < maximumDepth else { throw fail(.tooDeep(maximumDepth), at: p) }
-                let me = used
-                append(.array, start: p, length: 0)
-                p = skipWhitespace(p &+ 1)
-                guard p < end else { throw fail(.endOfInput("a value or ']'"), at: p) }
+                guard depth < maximumDepth else { throw Failure(.tooDeep, at: p) }
+                let me = writer.used
+                writer.append(.array, start: p, length: 1)
+                p = skipWhitespace(bytes, end, p &+ 1)
+                guard p < end else { throw Failure(.endOfInput("a value or ']'"), at: p) }
                 if bytes[p] == ASCII.closeBracket {
+                    writer.entries[me].length = 0
                     p &+= 1
                 } else {
-                    stack[depth] = UInt32(truncatingIfNeeded: me)
+                    stack[depth] = top
+                    top = UInt32(truncatingIfNeeded: me)
                     depth &+= 1
-                    entries[me].length = 1
                     continue value
                 }
             case 0x2D, 0x30...0x39:  // - 0-9
-                p = try number(p)
+                // `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`; what may follow is
+                // checked below. (Written out here: the optimizer would not inline it.)
+                var i = p
+                if bytes[i] == ASCII.minus {
+                    i &+= 1
+                    guard i < end, isDigit(bytes[i]) else { throw Failure(.number("A '-' must be followed by a digit."), at: i) }
+                }
+                if bytes[i] == ASCII.zero {
+                    i &+= 1
+                    if i < end && isDigit(bytes[i]) { throw Failure(.number("Numbers must not have leading zeros."), at: p) }
+                } else {
+                    i = digits(bytes, end, i &+ 1)
+                }
+                var flags = TapeFlags.integer
+                if i < end && (bytes[i] == ASCII.dot || bytes[i] | 0x20 == ASCII.lowerE) {
+                    flags = 0
+                    i = try fractionAndExponent(bytes, end, i)
+                }
+                writer.append(.number, start: p, length: i &- p, flags: flags)
+                p = i
             case 0x74:  // t
-                try literal(p, 0x6575_7274)  // "true" little-endian
-                append(.trueLiteral, start: p, length: 4)
+                try literal(bytes, end, p, 0x6575_7274)  // "true" little-endian
+                writer.append(.trueLiteral, start: p, length: 4)
                 p &+= 4
             case 0x66:  // f
-                try literal(p &+ 1, 0x6573_6C61)  // "alse"
-                append(.falseLiteral, start: p, length: 5)
+                try literal(bytes, end, p &+ 1, 0x6573_6C61)  // "alse"
+                writer.append(.falseLiteral, start: p, length: 5)
                 p &+= 5
             case 0x6E:  // n
-                try literal(p, 0x6C6C_756E)  // "null"
-                append(.null, start: p, length: 4)
+                try literal(bytes, end, p, 0x6C6C_756E)  // "null"
+                writer.append(.null, start: p, length: 4)
                 p &+= 4
             default:
-                throw fail(.unexpected("where a value should start"), at: p)
+                throw Failure(.unexpected("where a value should start"), at: p)
             }
 
             // A value is complete: a comma, the end of its container, or the end of the text.
             while depth > 0 {
-                p = skipWhitespace(p)
-                guard p < end else { throw fail(.endOfInput("',' or the end of a container"), at: p) }
+                p = skipWhitespace(bytes, end, p)
+                guard p < end else { throw Failure(.endOfInput("',' or the end of a container"), at: p) }
                 let c = bytes[p]
-                let top = stack[depth &- 1]
                 let index = Int(top & ~Self.objectBit)
                 if top & Self.objectBit != 0 {
                     if c == ASCII.comma {
-                        p = try key(skipWhitespace(p &+ 1), object: index, bloom: blooms + 4 &* (depth &- 1))
+                        p = skipWhitespace(bytes, end, p &+ 1)
+                        expectingKey = true
                         continue value
                     }
-                    guard c == ASCII.closeBrace else { throw fail(.unexpected("after an object member (expected ',' or '}')"), at: p) }
+                    guard c == ASCII.closeBrace else { throw Failure(.unexpected("after an object member (expected ',' or '}')"), at: p) }
                 } else {
                     if c == ASCII.comma {
-                        entries[index].length &+= 1
+                        writer.entries[index].length &+= 1
                         p &+= 1
                         continue value
                     }
-                    guard c == ASCII.closeBracket else { throw fail(.unexpected("after an array element (expected ',' or ']')"), at: p) }
+                    guard c == ASCII.closeBracket else { throw Failure(.unexpected("after an array element (expected ',' or ']')"), at: p) }
                 }
-                entries[index].next = UInt32(truncatingIfNeeded: used)
+                writer.entries[index].next = UInt32(truncatingIfNeeded: writer.used)
                 depth &-= 1
+                top = stack[depth]
                 p &+= 1
             }
             break
         }
-        p = skipWhitespace(p)
-        guard p == end else { throw fail(.trailingContent, at: p) }
+        p = skipWhitespace(bytes, end, p)
+        guard p == end else { throw Failure(.trailingContent, at: p) }
         // The spare null (see `Tape`), not counted.
-        append(.null, start: end, length: 0)
-        used &-= 1
+        writer.append(.null, start: end, length: 0)
+        return writer.used &- 1
     }
 
     // MARK: Pieces
 
+    /// The per-object filter of key fingerprints: two 64-bit words, one bit per key in each,
+    /// so a key is taken for a possible repeat of an earlier one only when both its bits are set
+    /// already (about 3% for eight distinct keys, unless two keys share a fingerprint).
+    enum KeyFilter {
+        /// Adds the key `bytes[start..<start + length]` (no escapes) to `filter`; true when it
+        /// may repeat a key added before.
+        ///
+        /// The fingerprint is cheap and equal for equal keys: length, first and last byte. With
+        /// `fold`, keys that convert to the same name from snake case must get equal
+        /// fingerprints, so the length (underscores come and go) is left out and the bytes are
+        /// case-folded; a key starting or ending with `_` is simply reported.
+        @inline(__always)
+        static func insert(_ bytes: UnsafePointer<UInt8>, _ start: Int, _ length: Int, fold: Bool, into filter: UnsafeMutablePointer<UInt64>) -> Bool {
+            guard length > 0 else { return fold || insert(0, into: filter) }
+            let first = UInt64(bytes[start])
+            let last = UInt64(bytes[start &+ length &- 1])
+            let fingerprint: UInt64
+            if fold {
+                if first == UInt64(ASCII.underscore) || last == UInt64(ASCII.underscore) { return true }
+                fingerprint = (first | 0x20) << 8 | (last | 0x20) | 1 << 40
+            } else {
+                fingerprint = UInt64(truncatingIfNeeded: length) << 16 | first << 8 | last
+            }
+            return insert(fingerprint, into: filter)
+        }
+
+        @inline(__always)
+        static func insert(_ fingerprint: UInt64, into filter: UnsafeMutablePointer<UInt64>) -> Bool {
+            let mixed = (fingerprint ^ fingerprint &>> 29) &* 0xBF58_476D_1CE4_E5B9
+            let bitA = UInt64(1) &<< (mixed &>> 58)
+            let bitB = UInt64(1) &<< (mixed &>> 52 & 63)
+            let a = filter[0]
+            let b = filter[1]
+            filter[0] = a | bitA
+            filter[1] = b | bitB
+            return a & bitA != 0 && b & bitB != 0
+        }
+    }
+
+    /// The first offset at or after `from` that is not JSON whitespace. One compare when there
+    /// is none (every byte that is not whitespace and could follow is above 0x20).
     @inline(__always)
-    func skipWhitespace(_ from: Int) -> Int {
+    static func skipWhitespace(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ from: Int) -> Int {
+        guard from < end, bytes[from] <= ASCII.space else { return from }
+        return skipWhitespaceRun(bytes, end, from)
+    }
+
+    @inline(never)
+    static func skipWhitespaceRun(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ from: Int) -> Int {
         var p = from
         while p < end {
             let c = bytes[p]
-            guard c <= ASCII.space, c == ASCII.space || c == ASCII.newline || c == ASCII.carriageReturn || c == ASCII.tab else { break }
+            guard c == ASCII.space || c == ASCII.newline || c == ASCII.carriageReturn || c == ASCII.tab else { break }
             p &+= 1
         }
         return p
     }
 
-    /// A member's key at `p` (which must be a string), its colon: returns the offset after it.
-    /// Marks `object` for a key check when the key may repeat an earlier one (its fingerprint
-    /// hit `bloom`, the object's filter) or must be decoded before it can be compared.
-    @inline(__always)
-    mutating func key(_ p: Int, object: Int, bloom: UnsafeMutablePointer<UInt64>) throws(JSONError) -> Int {
-        guard p < end, bytes[p] == ASCII.quote else { throw fail(.badKey, at: p) }
-        var colon = try string(p)
-        let key = entries[used &- 1]
-        if key.flags != 0 {
-            entries[object].flags |= TapeFlags.needsKeyCheck
-        } else {
-            let start = p &+ 1
-            let fingerprint =
-                foldKeys
-                ? KeyFingerprint.folded(bytes, end, start, Int(key.length)) : KeyFingerprint.exact(bytes, end, start, Int(key.length))
-            // Two bits per key in a 256-bit filter: a key is a possible repeat only if both of
-            // its bits are already set (under 1% for ten keys).
-            let mixed = KeyFingerprint.mix(fingerprint)
-            let first = Int(truncatingIfNeeded: mixed >> 56)
-            let second = Int(truncatingIfNeeded: mixed >> 48 & 0xFF)
-            let firstBit = UInt64(1) << UInt64(first & 63)
-            let secondBit = UInt64(1) << UInt64(second & 63)
-            if bloom[first >> 6] & firstBit != 0 && bloom[second >> 6] & secondBit != 0 { entries[object].flags |= TapeFlags.needsKeyCheck }
-            bloom[first >> 6] |= firstBit
-            bloom[second >> 6] |= secondBit
-        }
-        if _slowPath(colon >= end || bytes[colon] != ASCII.colon) {
-            colon = skipWhitespace(colon)
-            guard colon < end else { throw fail(.endOfInput("':'"), at: colon) }
-            guard bytes[colon] == ASCII.colon else { throw fail(.unexpected("after a key (expected ':')"), at: colon) }
-        }
-        return colon &+ 1
-    }
-
-    /// The string whose opening quote is at `p`: appends its entry and returns the offset after
-    /// its closing quote.
+    /// The string whose opening quote is at `p`: the offset of its closing quote, and its
+    /// `TapeFlags` (escapes, non-ASCII bytes).
     ///
-    /// Eight bytes at a time while nothing interesting shows up (no quote, backslash, control
-    /// character or non-ASCII byte); escapes and UTF-8 sequences are checked out of line.
+    /// Sixteen bytes at a time (two words in one vector register) while nothing interesting
+    /// shows up (no quote, backslash, control character or non-ASCII byte), eight near the end of
+    /// the input; escapes and UTF-8 sequences are checked out of line.
     @inline(__always)
-    mutating func string(_ p: Int) throws(JSONError) -> Int {
+    static func scanString(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ p: Int) throws(Failure) -> (close: Int, flags: UInt8) {
         var i = p &+ 1
         var flags: UInt8 = 0
         let raw = UnsafeRawPointer(bytes)
         while true {
-            while i &+ 8 <= end {
-                let hits = SWAR.quoteBackslashControlOrHigh(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                if hits != 0 {
-                    i &+= hits.trailingZeroBitCount &>> 3
-                    break
+            scan: do {
+                while i &+ 16 <= end {
+                    let hits = SWAR.quoteBackslashControlOrHigh(raw.loadUnaligned(fromByteOffset: i, as: SIMD2<UInt64>.self))
+                    if hits[0] != 0 {
+                        i &+= hits[0].trailingZeroBitCount &>> 3
+                        break scan
+                    }
+                    if hits[1] != 0 {
+                        i &+= 8 &+ hits[1].trailingZeroBitCount &>> 3
+                        break scan
+                    }
+                    i &+= 16
                 }
-                i &+= 8
+                while i &+ 8 <= end {
+                    let hits = SWAR.quoteBackslashControlOrHigh(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                    if hits != 0 {
+                        i &+= hits.trailingZeroBitCount &>> 3
+                        break scan
+                    }
+                    i &+= 8
+                }
             }
-            guard i < end else { throw fail(.endOfInput("the closing '\"' of a string"), at: i) }
+            guard i < end else { throw Failure(.endOfInput("the closing '\"' of a string"), at: i) }
             let c = bytes[i]
-            if c == ASCII.quote { break }
+            if c == ASCII.quote { return (i, flags) }
             if c == ASCII.backslash {
                 flags |= TapeFlags.escaped
-                i = try escape(i)
+                i = try escape(bytes, end, i)
             } else if c >= 0x80 {
                 flags |= TapeFlags.nonASCII
-                i = try utf8(i)
+                i = try utf8(bytes, end, i)
             } else if c < ASCII.space {
-                throw fail(.control(c), at: i)
+                throw Failure(.control, at: i)
             } else {
                 i &+= 1
             }
         }
-        append(.string, start: p &+ 1, length: i &- p &- 1, flags: flags)
-        return i &+ 1
     }
 
     /// The escape whose backslash is at `i`; returns the offset after it. A `\u` high surrogate
     /// must be followed by a `\u` low surrogate and a low one must not stand alone.
     @inline(never)
-    func escape(_ i: Int) throws(JSONError) -> Int {
-        guard i + 1 < end else { throw fail(.endOfInput("an escape"), at: i + 1) }
+    static func escape(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ i: Int) throws(Failure) -> Int {
+        guard i + 1 < end else { throw Failure(.endOfInput("an escape"), at: i + 1) }
         switch bytes[i + 1] {
         case ASCII.quote, ASCII.backslash, ASCII.slash, 0x62, 0x66, 0x6E, 0x72, 0x74:  // " \ / b f n r t
             return i + 2
         case 0x75:  // u
-            let unit = try hex4(i + 2)
+            let unit = try hex4(bytes, end, i + 2)
             switch unit {
             case 0xD800...0xDBFF:
-                guard i + 7 < end, bytes[i + 6] == ASCII.backslash, bytes[i + 7] == 0x75 else { throw fail(.loneHighSurrogate, at: i) }
-                let low = try hex4(i + 8)
-                guard (0xDC00...0xDFFF).contains(low) else { throw fail(.highSurrogateWithoutLow, at: i + 6) }
+                guard i + 7 < end, bytes[i + 6] == ASCII.backslash, bytes[i + 7] == 0x75 else { throw Failure(.loneHighSurrogate, at: i) }
+                let low = try hex4(bytes, end, i + 8)
+                guard (0xDC00...0xDFFF).contains(low) else { throw Failure(.highSurrogateWithoutLow, at: i + 6) }
                 return i + 12
             case 0xDC00...0xDFFF:
-                throw fail(.loneLowSurrogate, at: i)
+                throw Failure(.loneLowSurrogate, at: i)
             default:
                 return i + 6
             }
         default:
-            throw fail(.invalidEscape(bytes[i + 1]), at: i)
+            throw Failure(.invalidEscape, at: i)
         }
     }
 
     /// Four hex digits at `i`.
-    func hex4(_ i: Int) throws(JSONError) -> UInt16 {
-        guard i + 4 <= end else { throw fail(.endOfInput("four hex digits after \\u"), at: end) }
+    static func hex4(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ i: Int) throws(Failure) -> UInt16 {
+        guard i + 4 <= end else { throw Failure(.endOfInput("four hex digits after \\u"), at: end) }
         var value: UInt16 = 0
         for k in 0..<4 {
-            guard let digit = HexDigit.value(bytes[i + k]) else { throw fail(.badHexDigit(bytes[i + k]), at: i + k) }
+            guard let digit = HexDigit.value(bytes[i + k]) else { throw Failure(.badHexDigit, at: i + k) }
             value = value << 4 | UInt16(digit)
         }
         return value
@@ -297,7 +387,7 @@ struct Indexer {
     /// One UTF-8 sequence whose lead byte (≥ 0x80) is at `i`, checked as the Unicode standard's
     /// table 3-7 says (no overlong forms, no surrogates, nothing above U+10FFFF).
     @inline(never)
-    func utf8(_ i: Int) throws(JSONError) -> Int {
+    static func utf8(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ i: Int) throws(Failure) -> Int {
         let lead = bytes[i]
         let length: Int
         var low: UInt8 = 0x80
@@ -310,42 +400,20 @@ struct Indexer {
         case 0xF0: length = 4; low = 0x90
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; high = 0x8F
-        default: throw fail(.badUTF8Lead(lead), at: i)
+        default: throw Failure(.badUTF8Lead, at: i)
         }
-        guard i + length <= end else { throw fail(.truncatedUTF8, at: i) }
+        guard i + length <= end else { throw Failure(.truncatedUTF8, at: i) }
         let second = bytes[i + 1]
-        guard second >= low && second <= high else { throw fail(.illFormedUTF8, at: i + 1) }
+        guard second >= low && second <= high else { throw Failure(.illFormedUTF8, at: i + 1) }
         for k in 2..<length where bytes[i + k] & 0xC0 != 0x80 {
-            throw fail(.missingContinuation, at: i + k)
+            throw Failure(.missingContinuation, at: i + k)
         }
         return i + length
     }
 
-    /// The number at `p`: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`. Appends its entry
-    /// and returns the offset after it; what may follow is checked by the caller.
-    @inline(__always)
-    mutating func number(_ p: Int) throws(JSONError) -> Int {
-        var i = p
-        if bytes[i] == ASCII.minus { i &+= 1 }
-        guard i < end, isDigit(bytes[i]) else { throw fail(.number("A '-' must be followed by a digit."), at: i) }
-        if bytes[i] == ASCII.zero {
-            i &+= 1
-            if i < end && isDigit(bytes[i]) { throw fail(.number("Numbers must not have leading zeros."), at: p) }
-        } else {
-            i = digits(i &+ 1)
-        }
-        var flags = TapeFlags.integer
-        if i < end && (bytes[i] == ASCII.dot || bytes[i] | 0x20 == ASCII.lowerE) {
-            flags = 0
-            i = try fractionAndExponent(i)
-        }
-        append(.number, start: p, length: i &- p, flags: flags)
-        return i
-    }
-
     /// The offset of the first non-digit at or after `i`, eight bytes at a time.
     @inline(__always)
-    func digits(_ start: Int) -> Int {
+    static func digits(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ start: Int) -> Int {
         var i = start
         let raw = UnsafeRawPointer(bytes)
         while i &+ 8 <= end {
@@ -359,61 +427,73 @@ struct Indexer {
 
     /// The `.digits` and `e±digits` parts of a number, starting at `i` (a `.` or an `e`).
     @inline(__always)
-    func fractionAndExponent(_ start: Int) throws(JSONError) -> Int {
+    static func fractionAndExponent(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ start: Int) throws(Failure) -> Int {
         var i = start
         if bytes[i] == ASCII.dot {
             i &+= 1
-            guard i < end, isDigit(bytes[i]) else { throw fail(.number("A '.' in a number must be followed by a digit."), at: i) }
-            i = digits(i)
+            guard i < end, isDigit(bytes[i]) else { throw Failure(.number("A '.' in a number must be followed by a digit."), at: i) }
+            i = digits(bytes, end, i)
         }
         if i < end && bytes[i] | 0x20 == ASCII.lowerE {
             i &+= 1
             if i < end && (bytes[i] == ASCII.plus || bytes[i] == ASCII.minus) { i &+= 1 }
-            guard i < end, isDigit(bytes[i]) else { throw fail(.number("An exponent must have digits."), at: i) }
-            i = digits(i)
+            guard i < end, isDigit(bytes[i]) else { throw Failure(.number("An exponent must have digits."), at: i) }
+            i = digits(bytes, end, i)
         }
         return i
     }
 
     @inline(__always)
-    func isDigit(_ c: UInt8) -> Bool { c &- ASCII.zero < 10 }
+    static func isDigit(_ c: UInt8) -> Bool { c &- ASCII.zero < 10 }
 
     /// The four bytes at `p` must be `word` (little-endian).
     @inline(__always)
-    func literal(_ p: Int, _ word: UInt32) throws(JSONError) {
+    static func literal(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ p: Int, _ word: UInt32) throws(Failure) {
         if _fastPath(p &+ 4 <= end) && UnsafeRawPointer(bytes).loadUnaligned(fromByteOffset: p, as: UInt32.self) == UInt32(littleEndian: word) {
             return
         }
-        throw badLiteral(p, word)
+        throw badLiteral(bytes, end, p, word)
     }
 
     @inline(never)
-    func badLiteral(_ p: Int, _ word: UInt32) -> JSONError {
+    static func badLiteral(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ p: Int, _ word: UInt32) -> Failure {
         for k in 0..<4 {
-            guard p + k < end else { return fail(.endOfInput("the rest of a literal"), at: p + k) }
+            guard p + k < end else { return Failure(.endOfInput("the rest of a literal"), at: p + k) }
             guard bytes[p + k] == UInt8(truncatingIfNeeded: word >> (8 * UInt32(k))) else {
-                return fail(.unexpected("in a literal (true, false or null)"), at: p + k)
+                return Failure(.unexpected("in a literal (true, false or null)"), at: p + k)
             }
         }
-        return fail(.unexpected("in a literal (true, false or null)"), at: p)
+        return Failure(.unexpected("in a literal (true, false or null)"), at: p)
     }
 
     // MARK: Errors
 
-    /// What went wrong, for `fail(_:at:)`.
+    /// What went wrong and where: small and trivial, so throwing it costs the loop nothing;
+    /// `describe` turns it into the `JSONError` callers see.
+    struct Failure: Error {
+        var problem: Problem
+        var offset: Int
+
+        init(_ problem: Problem, at offset: Int) {
+            self.problem = problem
+            self.offset = offset
+        }
+    }
+
+    /// What went wrong, for `describe(_:)`; the byte in question is read back from the input.
     enum Problem {
         case endOfInput(StaticString)
         case unexpected(StaticString)
         case badKey
         case trailingContent
-        case tooDeep(Int)
-        case control(UInt8)
-        case invalidEscape(UInt8)
-        case badHexDigit(UInt8)
+        case tooDeep
+        case control
+        case invalidEscape
+        case badHexDigit
         case loneHighSurrogate
         case highSurrogateWithoutLow
         case loneLowSurrogate
-        case badUTF8Lead(UInt8)
+        case badUTF8Lead
         case truncatedUTF8
         case illFormedUTF8
         case missingContinuation
@@ -421,35 +501,38 @@ struct Indexer {
     }
 
     @inline(never)
-    func fail(_ problem: Problem, at p: Int) -> JSONError {
-        let byte = p < end ? JSONError.show(bytes[p]) : "end of input"
-        switch problem {
+    static func describe(_ failure: Failure, bytes: UnsafePointer<UInt8>, end: Int, maximumDepth: Int) -> JSONError {
+        let p = failure.offset
+        let c: UInt8 = p < end ? bytes[p] : 0
+        let byte = p < end ? JSONError.show(c) : "end of input"
+        switch failure.problem {
         case .endOfInput(let expected):
             return JSONError(.unexpectedEndOfInput, offset: p, "Unexpected end of input; expected \(expected).")
         case .unexpected(let context):
-            return JSONError(.unexpectedByte(bytes[p]), offset: p, "Unexpected \(byte) \(context).")
+            return JSONError(.unexpectedByte(c), offset: p, "Unexpected \(byte) \(context).")
         case .badKey:
             guard p < end else { return JSONError(.unexpectedEndOfInput, offset: p, "Unexpected end of input; expected a key.") }
-            let context = bytes[p] == ASCII.closeBrace ? "after ',' (trailing comma)" : "where a key should start (keys are strings)"
-            return JSONError(.unexpectedByte(bytes[p]), offset: p, "Unexpected \(byte) \(context).")
+            let context = c == ASCII.closeBrace ? "after ',' (trailing comma)" : "where a key should start (keys are strings)"
+            return JSONError(.unexpectedByte(c), offset: p, "Unexpected \(byte) \(context).")
         case .trailingContent:
             return JSONError(.trailingContent, offset: p, "Unexpected \(byte) after the top-level value.")
-        case .tooDeep(let limit):
-            return JSONError(.tooDeep(limit: limit), offset: p, "Containers are nested deeper than \(limit) levels.")
-        case .control(let c):
-            return JSONError(.unescapedControlCharacter(c), offset: p, "Unescaped control character \(JSONError.show(c)) in a string.")
-        case .invalidEscape(let c):
-            return JSONError(.invalidEscape, offset: p, "Invalid escape \\\(Character(Unicode.Scalar(c))) in a string.")
-        case .badHexDigit(let c):
-            return JSONError(.invalidUnicodeEscape, offset: p, "\(JSONError.show(c)) is not a hex digit in a \\u escape.")
+        case .tooDeep:
+            return JSONError(.tooDeep(limit: maximumDepth), offset: p, "Containers are nested deeper than \(maximumDepth) levels.")
+        case .control:
+            return JSONError(.unescapedControlCharacter(c), offset: p, "Unescaped control character \(byte) in a string.")
+        case .invalidEscape:
+            let escaped = p + 1 < end ? bytes[p + 1] : 0
+            return JSONError(.invalidEscape, offset: p, "Invalid escape \\\(Character(Unicode.Scalar(escaped))) in a string.")
+        case .badHexDigit:
+            return JSONError(.invalidUnicodeEscape, offset: p, "\(byte) is not a hex digit in a \\u escape.")
         case .loneHighSurrogate:
             return JSONError(.invalidUnicodeEscape, offset: p, "A \\u escape for a high surrogate is not followed by one for a low surrogate.")
         case .highSurrogateWithoutLow:
             return JSONError(.invalidUnicodeEscape, offset: p, "A \\u escape for a high surrogate is followed by one that is not a low surrogate.")
         case .loneLowSurrogate:
             return JSONError(.invalidUnicodeEscape, offset: p, "A \\u escape for a low surrogate has no high surrogate before it.")
-        case .badUTF8Lead(let c):
-            return JSONError(.invalidUTF8, offset: p, "Byte \(JSONError.show(c)) cannot start a UTF-8 sequence.")
+        case .badUTF8Lead:
+            return JSONError(.invalidUTF8, offset: p, "Byte \(byte) cannot start a UTF-8 sequence.")
         case .truncatedUTF8:
             return JSONError(.invalidUTF8, offset: p, "A UTF-8 sequence is cut off by the end of the input.")
         case .illFormedUTF8:

@@ -1,7 +1,7 @@
-/// Key fingerprints for the indexer's per-object duplicate filter (see `Indexer.key`): cheap,
-/// word-at-a-time, and equal whenever the keys are equal (`exact`) or convert to the same name
-/// from snake case (`folded`). Static functions over the input pointer, so nothing large is
-/// passed around when the optimizer declines to inline them.
+/// Key fingerprints for the duplicate-key check of an object opened for lookups (see
+/// `JSONDecoderImpl.checkKeys`): cheap, word-at-a-time, and equal whenever the keys are equal
+/// (`exact`) or convert to the same name from snake case (`folded`). Static functions over the
+/// input pointer, so nothing large is passed around when the optimizer declines to inline them.
 enum KeyFingerprint {
     /// The eight bytes at `i`, keeping only the first `count` (< 8 keeps fewer) and zeros after.
     /// A key is followed by at least `":` and a value and a bracket, so whole words are read
@@ -50,14 +50,5 @@ enum KeyFingerprint {
         let ends = UInt64(bytes[first] | 0x20) << 16 | UInt64(bytes[last] | 0x20) << 24
         let edges = UInt64(truncatingIfNeeded: first &- start) << 32 | UInt64(truncatingIfNeeded: start &+ count &- 1 &- last) << 40
         return UInt64(truncatingIfNeeded: count &- underscores) | ends | edges
-    }
-
-    /// SplitMix64's finalizer: every input bit reaches the top bits the filter uses.
-    @inline(__always)
-    static func mix(_ x: UInt64) -> UInt64 {
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -64,10 +64,11 @@ final class Tape {
     private(set) var capacity: Int
     /// Entries describing the document (the spare `null` not counted).
     var count = 0
-    /// Open containers while indexing: their tape indices.
+    /// Open containers while indexing: their tape indices (see `Indexer.run`).
     private(set) var stack: UnsafeMutablePointer<UInt32>
-    /// Four words per open container: a 256-bit filter of the key fingerprints seen in it.
-    private(set) var blooms: UnsafeMutablePointer<UInt64>
+    /// Two words per open container: a filter of the key fingerprints seen in it (see
+    /// `Indexer.KeyFilter`).
+    private(set) var filters: UnsafeMutablePointer<UInt64>
     private(set) var stackCapacity: Int
 
     init() {
@@ -75,13 +76,13 @@ final class Tape {
         entries = .allocate(capacity: capacity)
         stackCapacity = 64
         stack = .allocate(capacity: stackCapacity)
-        blooms = .allocate(capacity: 4 * stackCapacity)
+        filters = .allocate(capacity: 2 * stackCapacity)
     }
 
     deinit {
         entries.deallocate()
         stack.deallocate()
-        blooms.deallocate()
+        filters.deallocate()
     }
 
     /// Tape index of the spare `null`.
@@ -113,9 +114,9 @@ final class Tape {
     func reserveStack(_ depth: Int) {
         guard depth > stackCapacity else { return }
         stack.deallocate()
-        blooms.deallocate()
+        filters.deallocate()
         stackCapacity = depth
         stack = .allocate(capacity: depth)
-        blooms = .allocate(capacity: 4 * depth)
+        filters = .allocate(capacity: 2 * depth)
     }
 }

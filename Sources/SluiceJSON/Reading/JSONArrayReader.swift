@@ -39,13 +39,20 @@ public struct JSONArrayReader: Sequence {
         }
     }
 
-    /// The elements converted by `transform`, with the exact capacity reserved up front.
+    /// The elements converted by `transform`, with the exact capacity reserved up front. (A
+    /// plain loop over the index rather than an iterator: one reader per element is all it
+    /// makes, which keeps reference counting down.)
     @inlinable
     public func map<T, E: Error>(_ transform: (JSONReader) throws(E) -> T) throws(E) -> [T] {
+        let impl = array.impl
+        let end = impl.end(of: index)
         var out: [T] = []
-        out.reserveCapacity(count)
-        var iterator = makeIterator()
-        while let element = iterator.next() { out.append(try transform(element)) }
+        out.reserveCapacity(impl.elementCount(of: index))
+        var cursor = index + 1
+        while cursor < end {
+            out.append(try transform(JSONReader(impl: impl, index: cursor)))
+            cursor = impl.end(of: cursor)
+        }
         return out
     }
 

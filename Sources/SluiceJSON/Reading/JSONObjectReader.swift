@@ -39,6 +39,17 @@ public struct JSONObjectReader {
     @inlinable public func double(_ key: StaticString) throws(JSONError) -> Double { try impl.readDouble(key, in: index) }
     @inlinable public func float(_ key: StaticString) throws(JSONError) -> Float { try impl.readFloat(key, in: index) }
 
+    /// The member `key`, a string, turned into a `T` by `match` straight from its UTF-8 bytes
+    /// (escapes decoded), without making a `String`: the cheap way to read a value from a known
+    /// set, such as an enum's raw values. The bytes are valid only during the call. When `match`
+    /// returns nil, throws ``JSONError/Kind/invalidValue`` naming the key and quoting the value.
+    @inlinable
+    public func string<T>(_ key: StaticString, matching match: (UnsafeRawBufferPointer) -> T?) throws(JSONError) -> T {
+        let (value, bytes) = try impl.readStringBytes(key, in: index)
+        guard let matched = match(bytes) else { throw impl.invalidValue(at: value, T.self) }
+        return matched
+    }
+
     @inlinable
     public func object(_ key: StaticString) throws(JSONError) -> JSONObjectReader {
         JSONObjectReader(object: JSONReader(impl: impl, index: try impl.openObject(at: try impl.member(key, in: index))))

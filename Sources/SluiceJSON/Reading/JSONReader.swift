@@ -46,6 +46,15 @@ public struct JSONReader {
     @inlinable public func double() throws(JSONError) -> Double { try impl.readDouble(at: index) }
     @inlinable public func float() throws(JSONError) -> Float { try impl.readFloat(at: index) }
 
+    /// The value, a string, turned into a `T` by `match` from its UTF-8 bytes without making a
+    /// `String`; see ``JSONObjectReader/string(_:matching:)``.
+    @inlinable
+    public func string<T>(matching match: (UnsafeRawBufferPointer) -> T?) throws(JSONError) -> T {
+        let bytes = try impl.readStringBytes(at: index)
+        guard let matched = match(bytes) else { throw impl.invalidValue(at: index, T.self) }
+        return matched
+    }
+
     @inlinable
     public func object() throws(JSONError) -> JSONObjectReader {
         JSONObjectReader(object: JSONReader(impl: impl, index: try impl.openObject(at: index)))
@@ -91,6 +100,7 @@ extension FastJSONDecoder {
     public func read<Result>(_ bytes: UnsafeRawBufferPointer, _ body: (JSONReader) throws -> Result) throws -> Result {
         try finish(try open(bytes)) { try body(JSONReader(impl: $0, index: 0)) }
     }
+
 
     /// Opens the JSON text in `bytes` (UTF-8) and hands its top-level value to `body`.
     public func read<Result>(_ bytes: [UInt8], _ body: (JSONReader) throws -> Result) throws -> Result {

@@ -1,19 +1,28 @@
-/// Byte-range comparisons without Foundation's `memcmp`: eight bytes at a time, then the tail.
+/// Byte-range comparisons without Foundation's `memcmp`: whole words, overlapping at the end,
+/// so that no byte is compared one at a time and nothing outside either range is read.
 enum Bytes {
     @inline(__always)
     static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-        var i = 0
         let rawA = UnsafeRawPointer(a)
         let rawB = UnsafeRawPointer(b)
-        while i + 8 <= count {
-            guard rawA.loadUnaligned(fromByteOffset: i, as: UInt64.self) == rawB.loadUnaligned(fromByteOffset: i, as: UInt64.self) else { return false }
-            i += 8
+        if count >= 8 {
+            var i = 0
+            while i &+ 8 < count {
+                guard rawA.loadUnaligned(fromByteOffset: i, as: UInt64.self) == rawB.loadUnaligned(fromByteOffset: i, as: UInt64.self) else { return false }
+                i &+= 8
+            }
+            // The last eight bytes (overlapping the word before when count is not a multiple).
+            return rawA.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self) == rawB.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
         }
-        while i < count {
-            guard a[i] == b[i] else { return false }
-            i += 1
+        if count >= 4 {
+            return rawA.loadUnaligned(as: UInt32.self) == rawB.loadUnaligned(as: UInt32.self)
+                && rawA.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self) == rawB.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)
         }
-        return true
+        if count >= 2 {
+            return rawA.loadUnaligned(as: UInt16.self) == rawB.loadUnaligned(as: UInt16.self)
+                && rawA.loadUnaligned(fromByteOffset: count &- 2, as: UInt16.self) == rawB.loadUnaligned(fromByteOffset: count &- 2, as: UInt16.self)
+        }
+        return count <= 0 || a[0] == b[0]
     }
 
     /// Whether `a[0..<count]` equals `target`.

@@ -10,6 +10,20 @@ enum SWAR {
         quoteBackslashOrControl(w) | (w & highs)
     }
 
+    /// The same test on two words at once (one vector register on x86-64 and arm64: the
+    /// standard library lowers lane-wise integer arithmetic on `SIMD2<UInt64>` to vector
+    /// instructions, unlike its comparisons, which go lane by lane).
+    @inline(__always)
+    static func quoteBackslashControlOrHigh(_ w: SIMD2<UInt64>) -> SIMD2<UInt64> {
+        let ones = SIMD2<UInt64>(repeating: Self.ones)
+        let quote = w ^ SIMD2(repeating: Self.ones &* UInt64(ASCII.quote))
+        let backslash = w ^ SIMD2(repeating: Self.ones &* UInt64(ASCII.backslash))
+        let zeroQuote = (quote &- ones) & ~quote
+        let zeroBackslash = (backslash &- ones) & ~backslash
+        let control = (w &- SIMD2(repeating: Self.ones &* 0x20)) & ~w
+        return (zeroQuote | zeroBackslash | control | w) & SIMD2(repeating: highs)
+    }
+
     /// High bit set in the lowest byte lane that is `"`, `\` or below 0x20 (lanes above it may
     /// carry false positives). Bytes ≥ 0x80 are not hits.
     @inline(__always)

@@ -1,10 +1,11 @@
-/// Values every container writes directly.
-protocol JSONWritable {
+/// Values every Codable container writes directly (the public, hand-written counterpart is
+/// ``JSONWritable``).
+protocol JSONScalar {
     /// Appends the JSON text; false (nothing written) when JSON cannot represent the value.
     func write(to out: inout OutputBuffer) -> Bool
 }
 
-extension Bool: JSONWritable {
+extension Bool: JSONScalar {
     @inline(__always)
     func write(to out: inout OutputBuffer) -> Bool {
         out.append(self ? "true" : "false")
@@ -12,7 +13,7 @@ extension Bool: JSONWritable {
     }
 }
 
-extension String: JSONWritable {
+extension String: JSONScalar {
     @inline(__always)
     func write(to out: inout OutputBuffer) -> Bool {
         var text = self
@@ -21,17 +22,17 @@ extension String: JSONWritable {
     }
 }
 
-extension Double: JSONWritable {
+extension Double: JSONScalar {
     @inline(__always)
     func write(to out: inout OutputBuffer) -> Bool { out.appendFloatingPoint(self) }
 }
 
-extension Float: JSONWritable {
+extension Float: JSONScalar {
     @inline(__always)
     func write(to out: inout OutputBuffer) -> Bool { out.appendFloatingPoint(self) }
 }
 
-extension JSONWritable where Self: FixedWidthInteger {
+extension JSONScalar where Self: FixedWidthInteger {
     @inline(__always)
     func write(to out: inout OutputBuffer) -> Bool {
         out.appendInteger(self)
@@ -39,15 +40,15 @@ extension JSONWritable where Self: FixedWidthInteger {
     }
 }
 
-extension Int: JSONWritable {}
-extension Int8: JSONWritable {}
-extension Int16: JSONWritable {}
-extension Int32: JSONWritable {}
-extension Int64: JSONWritable {}
-extension Int128: JSONWritable {}
-extension UInt: JSONWritable {}
-extension UInt8: JSONWritable {}
-extension UInt16: JSONWritable {}
-extension UInt32: JSONWritable {}
-extension UInt64: JSONWritable {}
-extension UInt128: JSONWritable {}
+extension Int: JSONScalar {}
+extension Int8: JSONScalar {}
+extension Int16: JSONScalar {}
+extension Int32: JSONScalar {}
+extension Int64: JSONScalar {}
+extension Int128: JSONScalar {}
+extension UInt: JSONScalar {}
+extension UInt8: JSONScalar {}
+extension UInt16: JSONScalar {}
+extension UInt32: JSONScalar {}
+extension UInt64: JSONScalar {}
+extension UInt128: JSONScalar {}

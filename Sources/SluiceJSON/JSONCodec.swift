@@ -1,0 +1,121 @@
+/// JSON for one `Codable` type, through the fastest path the type offers: its own
+/// ``JSONReadable`` reader and ``JSONWritable`` writer when it has them, Codable otherwise.
+///
+/// ```swift
+/// let codec = JSONCodec<OrderEvent>(keyDecodingStrategy: .convertFromSnakeCase, keyEncodingStrategy: .convertToSnakeCase)
+/// let event = try codec.decode(recordValue)          // OrderEvent's init(json:) if it has one
+/// try codec.encode(event, into: &outputValue)        // its write(json:) if it has one
+/// ```
+///
+/// Why: a pipeline states its record types once (a topic's `Codable` value type) and then
+/// decodes and encodes millions of them; the reader and writer skip Codable's type-erased
+/// containers and are several times faster, but generic code that only knows `Value: Codable`
+/// cannot call them. The codec asks once, at `init`, whether `Value` conforms (a cast of the
+/// metatype) and keeps the answer, so no record pays for the question.
+///
+/// What is guaranteed:
+/// - The key strategies apply to the Codable paths only. ``JSONReadable`` and ``JSONWritable``
+///   types spell their keys exactly as they appear in the bytes (a reader written for
+///   `order_id` reads `order_id`), so their paths use `.useDefaultKeys`; such a type should
+///   read and write what its Codable conformance does under the strategies given here.
+/// - Decoding validates the whole input either way (see ``FastJSONDecoder``). Failures are
+///   `DecodingError`s on the Codable path and ``JSONError``s on the reader path, both with the
+///   byte offset and the coding path of the value; encoding failures are `EncodingError`s or
+///   ``JSONError``s.
+/// - `encode(_:into:)` appends to the caller's array in place (no intermediate array) and
+///   leaves it as it was when it throws.
+///
+/// Thread safety: a `Sendable` value with no mutable state of its own; any number of tasks may
+/// share one (the coders inside borrow scratch memory per call, see ``FastJSONDecoder``).
+public struct JSONCodec<Value: Codable>: Sendable {
+    /// The Codable decoder (and its key strategy).
+    public let decoder: FastJSONDecoder
+    /// The Codable encoder (and its key strategy).
+    public let encoder: FastJSONEncoder
+    /// Reads `Value` through its `init(json:)`, when `Value` is ``JSONReadable``.
+    private let reader: (any DirectReading<Value>)?
+    /// Writes `Value` through its `write(json:)`, when `Value` is ``JSONWritable``.
+    private let writer: (any DirectWriting<Value>)?
+    /// The decoder of the reader path: keys as written.
+    private let plainDecoder = FastJSONDecoder()
+
+    public init(
+        keyDecodingStrategy: FastJSONDecoder.KeyDecodingStrategy = .useDefaultKeys,
+        keyEncodingStrategy: FastJSONEncoder.KeyEncodingStrategy = .useDefaultKeys
+    ) {
+        decoder = FastJSONDecoder(keyDecodingStrategy: keyDecodingStrategy)
+        encoder = FastJSONEncoder(keyEncodingStrategy: keyEncodingStrategy)
+        reader = (Value.self as? any JSONReadable.Type).flatMap { Self.reader(for: $0) }
+        writer = (Value.self as? any JSONWritable.Type).flatMap { Self.writer(for: $0) }
+    }
+
+    /// Whether `decode` goes through `Value`'s ``JSONReadable`` reader.
+    public var readsDirectly: Bool { reader != nil }
+
+    /// Whether `encode` goes through `Value`'s ``JSONWritable`` writer.
+    public var writesDirectly: Bool { writer != nil }
+
+    /// The `Value` in the JSON text `bytes` (UTF-8).
+    public func decode(_ bytes: UnsafeRawBufferPointer) throws -> Value {
+        if let reader { return try reader.read(plainDecoder, bytes) }
+        return try decoder.decode(Value.self, from: bytes)
+    }
+
+    /// The `Value` in the JSON text `bytes` (UTF-8).
+    public func decode(_ bytes: [UInt8]) throws -> Value {
+        try bytes.withUnsafeBytes { try decode($0) }
+    }
+
+    /// Appends the JSON text of `value` to `bytes`; on error `bytes` is left as it was.
+    public func encode(_ value: Value, into bytes: inout [UInt8]) throws {
+        if let writer { return try writer.write(value, into: &bytes) }
+        try encoder.encode(value, into: &bytes)
+    }
+
+    /// The JSON text of `value`.
+    public func encode(_ value: Value) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try encode(value, into: &bytes)
+        return bytes
+    }
+
+    // `ReadableValue<R>` reads an `R`, which is `Value` itself (`R` comes from casting
+    // `Value.self`): the cast to `any DirectReading<Value>`, checked by the runtime once here,
+    // says so to the compiler. Per record there is then no cast, no copy and no generic type to
+    // look up: the reader initializes the caller's value in place.
+
+    private static func reader<R: JSONReadable>(for _: R.Type) -> (any DirectReading<Value>)? {
+        ReadableValue<R>() as? any DirectReading<Value>
+    }
+
+    private static func writer<W: JSONWritable>(for _: W.Type) -> (any DirectWriting<Value>)? {
+        WritableValue<W>() as? any DirectWriting<Value>
+    }
+}
+
+/// `Value`'s own reader, behind a protocol so that `JSONCodec` can hold it without knowing the
+/// conformance statically.
+protocol DirectReading<Value>: Sendable {
+    associatedtype Value
+    func read(_ decoder: FastJSONDecoder, _ bytes: UnsafeRawBufferPointer) throws -> Value
+}
+
+/// `Value`'s own writer; see `DirectReading`.
+protocol DirectWriting<Value>: Sendable {
+    associatedtype Value
+    func write(_ value: Value, into bytes: inout [UInt8]) throws
+}
+
+/// Reads an `R` by `R.init(json:)`.
+struct ReadableValue<R: JSONReadable>: DirectReading {
+    func read(_ decoder: FastJSONDecoder, _ bytes: UnsafeRawBufferPointer) throws -> R {
+        try decoder.read(R.self, from: bytes)
+    }
+}
+
+/// Writes a `W` by `W.write(json:)`.
+struct WritableValue<W: JSONWritable>: DirectWriting {
+    func write(_ value: W, into bytes: inout [UInt8]) throws {
+        try value.writeJSON(into: &bytes)
+    }
+}
