@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "SluiceClient", targets: ["SluiceClient"]),
         .library(name: "SluiceJSON", targets: ["SluiceJSON"]),
         .library(name: "Sluice", targets: ["Sluice"]),
+        .library(name: "SluiceTesting", targets: ["SluiceTesting"]),
         .executable(name: "sluice", targets: ["SluiceCLI"]),
     ] + pipelines.map { .executable(name: $0.name, targets: [$0.target]) },
     dependencies: [
@@ -86,6 +87,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The deterministic multi-partition test driver for pipelines (`import SluiceTesting`).
+        .target(
+            name: "SluiceTesting",
+            dependencies: ["Sluice", "SluiceClient", "SluiceGroups", "SluiceLog"],
+            swiftSettings: swiftSettings
+        ),
+
         // The `sluice` command-line tool.
         .executableTarget(
             name: "SluiceCLI",
@@ -130,6 +138,11 @@ let package = Package(
         .testTarget(
             name: "SluiceTests",
             dependencies: ["Sluice", "SluiceClient", "SluiceGroups", "SluiceLog", "SluiceTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceTestingTests",
+            dependencies: ["SluiceTesting", "Sluice", "SluiceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

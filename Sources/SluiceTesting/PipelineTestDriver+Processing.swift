@@ -1,0 +1,112 @@
+@_spi(Testing) import Sluice
+import SluiceClient
+import SluiceGroups
+
+/// Processing: rounds of steps until nothing is left to do.
+extension PipelineTestDriver {
+    /// Steps every instance, round after round on this thread, until the pipeline is
+    /// quiescent: every group formed with all its members and every partition owned, every
+    /// branch caught up (lag 0), and one more whole round consumed nothing. Each step is one
+    /// poll of each member, its records processed, its outputs made durable and its offsets
+    /// committed per the branch's AckMode, exactly as a stream thread does it.
+    ///
+    /// The first call starts the instances and forms their groups.
+    /// - Throws: a branch's failure (error policy `.fail`), as `PipelineError.branchFailed`;
+    ///   `notQuiescent` after `options.maxRounds` rounds that kept consuming (a branch feeding
+    ///   its own input); `stuck` if the groups cannot settle.
+    public func process() throws {
+        try start()
+        try runUntilQuiescent(membershipChanged: false)
+    }
+
+    /// How far the membership clock moves when the group protocol waits for time: the initial
+    /// rebalance delay of a forming group, and the interval after which members heartbeat.
+    static let protocolStepMs = max(Node.initialRebalanceDelayMs, Int64(ConsumerConfiguration().heartbeatIntervalMs))
+
+    /// The loop behind `process()`, `addInstance()`, `removeInstance(at:)` and the crash.
+    /// - Parameters:
+    ///   - membershipChanged: a live group gained or lost a member, so the others must hear
+    ///     of it from a heartbeat before the rebalance can go on.
+    ///   - resumeWhenSettled: partitions were paused for the rebalance; resume them once every
+    ///     group is stable again.
+    func runUntilQuiescent(membershipChanged: Bool, resumeWhenSettled: Bool = false) throws {
+        let node = try openNode()
+        var resume = resumeWhenSettled
+        var previous: ClusterView?
+        var stalledSince: ContinuousClock.Instant?
+        var stalls = 0
+        var lastRound: [String: Int] = [:]
+        for _ in 0..<options.maxRounds {
+            lastRound = try round()
+            let view = clusterView(node)
+            let progressed = lastRound.values.contains { $0 > 0 } || view != previous
+            previous = view
+            if resume && view.isSettled {
+                for instance in instances { instance.resumeAll() }
+                resume = false
+                (stalledSince, stalls) = (nil, 0)
+                continue
+            }
+            if progressed {
+                (stalledSince, stalls) = (nil, 0)
+                continue
+            }
+            let idle = instances.allSatisfy(\.isIdle)
+            if view.isSettled && idle { return }
+
+            // A round that changed nothing: the group protocol waits for time to pass.
+            let since = stalledSince ?? .now
+            stalledSince = since
+            guard ContinuousClock.now - since < options.rebalanceTimeout else {
+                throw PipelineTestDriverError.stuck(state: "\(view)" + (view.isSettled && !idle ? "; some branch is not caught up" : ""))
+            }
+            stalls += 1
+            groupClock.advance(by: Self.protocolStepMs)
+            keepMembersAlive(node)
+            node.coordinator.tick()
+            // A forming group completes on the tick; members of a live group need a heartbeat.
+            if membershipChanged || stalls > 2, clusterView(node) == view {
+                groupClock.waitForHeartbeatPass(timeout: .seconds(1))
+            }
+        }
+        throw PipelineTestDriverError.notQuiescent(rounds: options.maxRounds, lastRound: lastRound)
+    }
+
+    /// One step of every instance, in order. Piped records are made durable first.
+    /// - Returns: records consumed per branch.
+    private func round() throws -> [String: Int] {
+        try flushInput()
+        var consumed: [String: Int] = [:]
+        for instance in instances {
+            consumed.merge(try instance.step(pollTimeoutMs: 0), uniquingKeysWith: +)
+        }
+        return consumed
+    }
+
+    private func clusterView(_ node: Node) -> ClusterView {
+        let expected = instances.count * options.threads
+        return ClusterView(
+            groups: groups.map { group in
+                let description = node.coordinator.describeGroup(group)
+                var partitions: Set<TopicPartition> = []
+                for topic in instances.first?.subscribedTopics(of: group) ?? [] {
+                    for partition in 0..<Int32(node.partitionCount(of: topic) ?? 0) { partitions.insert(TopicPartition(topic, partition)) }
+                }
+                return ClusterView.Group(
+                    name: group, state: description.state, generation: description.generationId, members: description.members.count,
+                    expectedMembers: expected, owned: instances.map { $0.assignment(of: group) }, partitions: partitions)
+            })
+    }
+
+    /// Heartbeats for every member, so that moving the membership clock never expires a
+    /// session: in the driver, members are alive until it stops them.
+    private func keepMembersAlive(_ node: Node) {
+        for group in groups {
+            let description = node.coordinator.describeGroup(group)
+            for member in description.members {
+                try? node.coordinator.heartbeat(
+                    groupId: group, memberId: member.memberId, groupInstanceId: member.groupInstanceId, generationId: description.generationId)
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Sluice
+import SluiceTesting
+import Testing
+
+@Suite("groupBy and windowed aggregates against a brute-force reference")
+struct WindowedAggregateTests {
+    @Test func theTableAndTheStoresEqualTheReference() throws {
+        var options = PipelineTestDriver.Options()
+        options.partitions = 3
+        options.maxPollRecords = 250
+        let driver = try PipelineTestDriver(Pipelines.stats(), options: options)
+        let sales = Reference.sales(2_000, seed: 7)
+        try driver.pipe(sales)
+        try driver.process()
+
+        let expected = Reference.windowTotals(sales)
+        #expect(try driver.table(Topics.totals) == expected)
+
+        // The window stores, every partition: each (region, window) in the task of its region.
+        let windows = try driver.store("totals", branch: "stats", as: [Windowed<String>: Totals].self)
+        #expect(Dictionary(uniqueKeysWithValues: windows.map { ("\($0.key.key)@\($0.key.window.start)", $0.value) }) == expected)
+        var perPartition = 0
+        for partition in Int32(0)..<3 {
+            let stored = try driver.store("totals", branch: "stats", partition: partition, as: [Windowed<String>: Totals].self)
+            perPartition += stored.count
+            let regions = Set(stored.keys.map(\.key))
+            let latest = sales.filter { regions.contains($0.region) }.map(\.ts).max()
+            #expect(try driver.streamTime(ofStore: "totals", branch: "stats", partition: partition) == latest)
+        }
+        #expect(perPartition == windows.count)
+
+        let summary = driver.summary().branches[0]
+        #expect(summary.consumed == 4_000, "each sale read from its source and from the repartition topic")
+        #expect(summary.late == 0)
+        #expect(try driver.committedOffsets(group: "stats") == driver.endOffsets("sales").merging(driver.endOffsets(Topics.byRegion.name)) { $1 })
+    }
+
+    @Test func keyValueStoresAreTypedByTheirKeyAndAggregate() throws {
+        let pipeline = Pipeline("counting") {
+            Branch(group: "counts", from: Topics.sales) { $0
+                .groupBy(\.region)
+                .count(named: "per-region")
+                .map { "\($0)" }
+                .to(Topic<String, String>("region-counts"))
+            }
+        }
+        let driver = try PipelineTestDriver(pipeline, partitions: 2)
+        let sales = Reference.sales(500, seed: 8)
+        try driver.pipe(sales)
+        try driver.process()
+
+        let expected = Dictionary(grouping: sales, by: \.region).mapValues(\.count)
+        #expect(try driver.store("per-region", branch: "counts", as: [String: Int].self) == expected)
+        #expect(try driver.table(Topic<String, String>("region-counts")).mapValues { Int($0) } == expected.mapValues { Optional($0) })
+        #expect(throws: PipelineTestDriverError.self) { try driver.store("per-region", branch: "counts", as: [String: String].self) }
+        #expect(throws: PipelineTestDriverError.self) { try driver.store("nope", branch: "counts", as: [String: Int].self) }
+    }
+}
