@@ -3,9 +3,9 @@ import Sluice
 
 /// The topics of the order-events job: one source, one output per branch, one dead-letter topic.
 enum OrderTopics {
-    static let orders = Topic<String, OrderEvent>.fastJSON("orders")
-    static let payments = Topic<String, OrderLogic.Payment>.fastJSON("payments")
-    static let shipments = Topic<String, OrderLogic.Shipment>.fastJSON("shipments")
+    static let orders = Topic<String, OrderEvent>("orders")
+    static let payments = Topic<String, OrderLogic.Payment>("payments")
+    static let shipments = Topic<String, OrderLogic.Shipment>("shipments")
     /// Per key `region@windowStartMs`, successive updates of that window's `RegionStats`; the
     /// latest per key is the window's current value. Written by the `stats` branch.
     static let regionStatsName = "region-stats"
@@ -47,11 +47,11 @@ enum OrderEventsPipeline {
             Branch(group: "stats", from: OrderTopics.orders, onError: .deadLetter(OrderTopics.deadLetters)) { $0
                 .filter { $0.status != .cancelled }
                 .map(OrderLogic.EnrichedOrder.init)
-                .groupBy(\.region, keySerde: StringSerde(), valueSerde: FastJSONSerde<OrderLogic.EnrichedOrder>())
+                .groupBy(\.region)
                 .windowed(.tumbling(.milliseconds(OrderLogic.windowMs)), grace: .seconds(86_400))
-                .aggregate(OrderLogic.RegionStats(), serde: FastJSONSerde<OrderLogic.RegionStats>()) { $0.add($1) }
+                .aggregate(OrderLogic.RegionStats()) { $0.add($1) }
                 .mapKey { "\($0.key)@\($0.window.start)" }
-                .to(Topic<String, OrderLogic.RegionStats>.fastJSON(OrderTopics.regionStatsName)) }
+                .to(Topic<String, OrderLogic.RegionStats>(OrderTopics.regionStatsName)) }
         }
     }
 }
