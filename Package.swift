@@ -102,6 +102,7 @@ let package = Package(
                 "SluiceGroups",
                 "SluiceClient",
                 "SluiceJSON",
+                "OrderEventsCore",  // `sluice perf json` measures the order events' own readers and writers
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

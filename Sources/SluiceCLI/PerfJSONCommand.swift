@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OrderEventsCore
 import SluiceJSON
 
 extension PerfCommand {
@@ -81,7 +82,7 @@ extension PerfCommand {
                 let serde = try best(lines, text) { bytes in
                     let event = try events.decode(bytes)
                     output.removeAll(keepingCapacity: true)
-                    try payments.encode(Payment(event), into: &output)
+                    try payments.encode(try Payment(event), into: &output)
                     return Double(output.count)
                 }
                 report("JSONSerde path: decode OrderEvent (reader) + encode Payment (writer)", events: lines.count, bytes: lineBytes, seconds: serde.seconds, checksum: serde.checksum)
@@ -92,7 +93,7 @@ extension PerfCommand {
             try text.withUnsafeBytes { raw in
                 for line in lines { decoded.append(try snake.decode(OrderEvent.self, from: UnsafeRawBufferPointer(rebasing: raw[line]))) }
             }
-            let payments = decoded.map(Payment.init)
+            let payments = try decoded.map(Payment.init)
 
             // SluiceJSON encode.
             var encodeRate: Double?
@@ -163,7 +164,7 @@ extension PerfCommand {
                     guard event == (try events.decoder.decode(OrderEvent.self, from: bytes)) else {
                         throw CLIError("the reader and Codable decode line \(line) differently")
                     }
-                    let payment = Payment(event)
+                    let payment = try Payment(event)
                     guard try payments.encode(payment) == (try payments.encoder.encode(payment)) else {
                         throw CLIError("the writer and Codable encode the payment of line \(line) differently")
                     }
@@ -202,98 +203,10 @@ extension PerfCommand {
     }
 }
 
-/// One line of `gen_events.py`, as a pipeline would declare it.
-struct OrderEvent: Codable, Equatable {
-    struct Item: Codable, Equatable {
-        let sku: String
-        let qty: Int
-        let price: Double
-    }
+/// What the payment branch of order-events emits per event.
+typealias Payment = OrderLogic.Payment
 
-    enum Status: String, Codable {
-        case created, paid, shipped, cancelled
-    }
-
-    let orderId: String
-    let customerId: String
-    let region: String
-    let amount: Double
-    let currency: String
-    let items: [Item]
-    let status: Status
-    let ts: Int64
-}
-
-extension OrderEvent: JSONReadable {
-    init(json: JSONReader) throws {
-        // Members in document order (each lookup then finds its key at the first try), the
-        // status matched as bytes: as the pipeline's own OrderEvent reads itself.
-        let o = try json.object()
-        self.init(
-            orderId: try o.string("order_id"), customerId: try o.string("customer_id"), region: try o.string("region"), amount: try o.double("amount"),
-            currency: try o.string("currency"), items: try o.array("items").map { try Item(json: $0) },
-            status: try o.string("status", matching: Status.init(utf8:)), ts: try o.int64("ts"))
-    }
-}
-
-extension OrderEvent.Item: JSONReadable {
-    init(json: JSONReader) throws {
-        let o = try json.object()
-        self.init(sku: try o.string("sku"), qty: try o.int("qty"), price: try o.double("price"))
-    }
-}
-
-extension OrderEvent.Status {
-    /// The status spelled by `utf8`, compared as bytes.
-    init?(utf8: UnsafeRawBufferPointer) {
-        if Self.spells(utf8, "paid") {
-            self = .paid
-        } else if Self.spells(utf8, "created") {
-            self = .created
-        } else if Self.spells(utf8, "shipped") {
-            self = .shipped
-        } else if Self.spells(utf8, "cancelled") {
-            self = .cancelled
-        } else {
-            return nil
-        }
-    }
-
-    private static func spells(_ utf8: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-        name.withUTF8Buffer { name in
-            guard name.count == utf8.count else { return false }
-            for i in 0..<name.count where name[i] != utf8[i] { return false }
-            return true
-        }
-    }
-}
-
-/// What the payment branch of the order pipeline emits per event.
-struct Payment: Codable {
-    let orderId: String
-    let customerId: String
-    let amount: Double
-    let currency: String
-    let ts: Int64
-
-    init(_ event: OrderEvent) {
-        orderId = event.orderId
-        customerId = event.customerId
-        amount = event.amount
-        currency = event.currency
-        ts = event.ts
-    }
-}
-
-extension Payment: JSONWritable {
-    /// The members of `encode(to:)` under convertToSnakeCase, in order: the same bytes.
-    func write(json: inout JSONWriter) throws {
-        try json.object { o in
-            o.member("order_id", orderId)
-            o.member("customer_id", customerId)
-            try o.member("amount", amount)
-            o.member("currency", currency)
-            o.member("ts", ts)
-        }
-    }
+extension OrderLogic.Payment {
+    /// The payment of `event`, enriched as the pipeline does (`OrderLogic.EnrichedOrder`).
+    init(_ event: OrderEvent) throws { self.init(try OrderLogic.EnrichedOrder(event)) }
 }
