@@ -24,6 +24,11 @@ public struct ConsumerRecord: Sendable, Hashable {
     }
 
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
+
+    /// The value of the last header named `key` (nil if there is none, or its value is null).
+    public func header(_ key: String) -> [UInt8]? {
+        headers.last { $0.key == key }?.value
+    }
 }
 
 /// What one `poll` returned: for each partition, whole stored RecordBatch v2 batches, exactly as
