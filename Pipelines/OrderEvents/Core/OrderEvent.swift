@@ -88,6 +88,18 @@ public enum OrderLogic {
         }
     }
 
+    /// What the stats branch needs of an order, and so all it repartitions by region: its
+    /// region and USD amount (the event time travels as the record timestamp).
+    public struct RegionSale: Codable, Sendable, Equatable {
+        public var region: String
+        public var amountUsd: Double
+
+        public init(_ order: EnrichedOrder) {
+            region = order.region
+            amountUsd = order.amountUsd
+        }
+    }
+
     /// Per region and window: how many orders, and their USD total.
     public struct RegionStats: Codable, Sendable, Equatable {
         public var count: Int = 0
@@ -98,6 +110,11 @@ public enum OrderLogic {
         public mutating func add(_ order: EnrichedOrder) {
             count += 1
             sumUsd += order.amountUsd
+        }
+
+        public mutating func add(_ sale: RegionSale) {
+            count += 1
+            sumUsd += sale.amountUsd
         }
     }
 
@@ -243,6 +260,21 @@ extension OrderLogic.Shipment: JSONReadable, JSONWritable {
             o.member("order_id", orderId)
             o.member("region", region)
             o.member("n_items", nItems)
+        }
+    }
+}
+
+extension OrderLogic.RegionSale: JSONReadable, JSONWritable {
+    public init(json: JSONReader) throws {
+        let o = try json.object()
+        region = try o.string("region")
+        amountUsd = try o.double("amount_usd")
+    }
+
+    public func write(json: inout JSONWriter) throws {
+        try json.object { o in
+            o.member("region", region)
+            try o.member("amount_usd", amountUsd)
         }
     }
 }

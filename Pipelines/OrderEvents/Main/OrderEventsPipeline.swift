@@ -47,6 +47,7 @@ enum OrderEventsPipeline {
             Branch(group: "stats", from: OrderTopics.orders, onError: .deadLetter(OrderTopics.deadLetters)) { $0
                 .filter { $0.status != .cancelled }
                 .map(OrderLogic.EnrichedOrder.init)
+                .map(OrderLogic.RegionSale.init)  // repartition only what the windows need
                 .groupBy(\.region)
                 .windowed(.tumbling(.milliseconds(OrderLogic.windowMs)), grace: .seconds(86_400))
                 .aggregate(OrderLogic.RegionStats()) { $0.add($1) }
