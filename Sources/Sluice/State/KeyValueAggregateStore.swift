@@ -52,11 +52,17 @@ final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreV
     func process(_ record: inout Record<Key, Value>) throws {
         guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
         guard applied.markApplied(key, context.origin) else { return }
-        var entry = table.removeValue(forKey: key) ?? (initializer(), record.timestamp)
+        // One hash lookup, and the aggregate is mutated in place (no copy-on-write).
+        Self.fold(&table[key, default: (initializer(), record.timestamp)], record, aggregator)
+        if changedSet.insert(key).inserted { changed.append(key) }
+    }
+
+    private static func fold(
+        _ entry: inout (aggregate: Aggregate, timestamp: Int64), _ record: Record<Key, Value>,
+        _ aggregator: (inout Aggregate, Value) -> Void
+    ) {
         aggregator(&entry.aggregate, record.value)
         entry.timestamp = max(entry.timestamp, record.timestamp)
-        table[key] = entry
-        if changedSet.insert(key).inserted { changed.append(key) }
     }
 
     private func endBatch() throws {
