@@ -35,7 +35,13 @@ struct StatefulPipelineTests {
             records[(firstId + i) % partitions].append(
                 SluiceLog.Record(key: Array("s\(firstId + i)".utf8), value: Array(try encoder.encode(sale)), timestamp: sale.ts))
         }
-        for p in 0..<partitions where !records[p].isEmpty { _ = try log.partition(topic, Int32(p)).append(records: records[p]) }
+        // Batches of 25, as a producer would write them: a poll returns whole batches, so one
+        // batch per partition would hand a branch each partition's whole history at once.
+        for p in 0..<partitions {
+            for start in stride(from: 0, to: records[p].count, by: 25) {
+                _ = try log.partition(topic, Int32(p)).append(records: Array(records[p][start..<min(start + 25, records[p].count)]))
+            }
+        }
     }
 
     func options(reset: Bool = false) -> RunOptions {
@@ -80,17 +86,24 @@ struct StatefulPipelineTests {
         return totals
     }
 
-    func statsPipeline(size: Int64 = 10_000) -> Pipeline {
-        Pipeline("shop") {
+    /// Region totals per tumbling window. With `preAggregated`, the aggregation has a merger, so
+    /// each source partition's task folds its sales and repartitions per-window partials.
+    func statsPipeline(size: Int64 = 10_000, preAggregated: Bool = false) -> Pipeline {
+        let add: @Sendable (inout RegionTotal, Sale) -> Void = { total, sale in
+            total.count += 1
+            total.sum += sale.amount
+        }
+        let merge: @Sendable (inout RegionTotal, RegionTotal) -> Void = { total, other in
+            total.count += other.count
+            total.sum += other.sum
+        }
+        return Pipeline("shop") {
             Branch(group: "stats", from: Topic<String, Sale>("sales")) { $0
                 .groupBy(\.region)
                 // Records of one region reach the repartition topic from 3 source partitions, a
                 // poll's worth at a time, so their timestamps interleave: grace covers that skew.
                 .windowed(.tumbling(size: size), grace: .seconds(3_600))
-                .aggregate(RegionTotal()) { total, sale in
-                    total.count += 1
-                    total.sum += sale.amount
-                }
+                .aggregate(RegionTotal(), merger: preAggregated ? merge : nil, add)
                 .mapKey { "\($0.key)@\($0.window.start)" }
                 .to(Topic<String, RegionTotal>("region-totals"))
             }
@@ -106,19 +119,87 @@ struct StatefulPipelineTests {
         return out
     }
 
-    @Test func windowedAggregateThroughARepartitionMatchesTheReference() throws {
+    @Test(arguments: [false, true])
+    func windowedAggregateThroughARepartitionMatchesTheReference(preAggregated: Bool) throws {
         let sales = randomSales(3_000, seed: 11)
         try load(sales)
-        let summary = try statsPipeline().run(options())
-        #expect(summary.branches[0].consumed == 6_000, "each sale is read from its source and from the repartition topic")
+        let summary = try statsPipeline(preAggregated: preAggregated).run(options())
+        if preAggregated {
+            #expect(summary.branches[0].consumed < 4_500, "each sale once, then a partial per changed window and batch")
+        } else {
+            #expect(summary.branches[0].consumed == 6_000, "each sale is read from its source and from the repartition topic")
+        }
         #expect(summary.branches[0].late == 0)
         #expect(try decodedTotals() == windowTotals(sales, size: 10_000))
 
         let log = try LogManager(directory: directory.path, readOnly: true)
         defer { try? log.close() }
         let topics = Set(log.topicNames(includeInternal: true))
-        #expect(topics.contains("shop-stats-groupBy-0-repartition"))
+        if preAggregated {
+            #expect(topics.contains("shop-stats-groupBy-0-partials-repartition"))
+            #expect(!topics.contains("shop-stats-groupBy-0-repartition"))
+            #expect(topics.contains("shop-stats-aggregate-2-partial-changelog"))
+        } else {
+            #expect(topics.contains("shop-stats-groupBy-0-repartition"))
+        }
         #expect(topics.contains("shop-stats-aggregate-2-changelog"))
+    }
+
+    /// Hopping windows, final results only: each closed window is emitted once, equal to the
+    /// reference, whether every record is repartitioned or per-window partials are.
+    @Test(arguments: [false, true])
+    func hoppingWindowsEmitFinalResultsOnce(preAggregated: Bool) throws {
+        var random = SplitMix64(seed: 17)
+        var ts: Int64 = 0
+        let sales = (0..<3_000).map { _ in
+            ts += Int64(random.next() % 20_000)
+            return Sale(region: ["eu", "us", "ap"][Int(random.next() % 3)], amount: Int(random.next() % 50), ts: ts)
+        }
+        // One source partition: with several, stream time follows whichever partition a poll
+        // read last, and a grace shorter than their skew would (rightly) drop records as late.
+        try load(sales, partitions: 1)
+        let (size, advance, grace): (Int64, Int64, Int64) = (60_000, 30_000, 1_800_000)
+        let add: @Sendable (inout RegionTotal, Sale) -> Void = { total, sale in
+            total.count += 1
+            total.sum += sale.amount
+        }
+        let merge: @Sendable (inout RegionTotal, RegionTotal) -> Void = { total, other in
+            total.count += other.count
+            total.sum += other.sum
+        }
+        let pipeline = Pipeline("hops") {
+            Branch(group: "stats", from: Topic<String, Sale>("sales")) { $0
+                .groupBy(\.region)
+                .windowed(.hopping(size: size, advance: advance), grace: .milliseconds(grace), emit: .onClose)
+                .aggregate(RegionTotal(), merger: preAggregated ? merge : nil, add)
+                .mapKey { "\($0.key)@\($0.window.start)" }
+                .to(Topic<String, RegionTotal>("region-totals"))
+            }
+        }
+        var options = options()
+        options.maxPollRecords = 50
+        let summary = try pipeline.run(options)
+        #expect(summary.branches[0].late == 0)
+
+        var expected: [String: RegionTotal] = [:]
+        for sale in sales {
+            var start = sale.ts - sale.ts % advance
+            while start > sale.ts - size {
+                if start + size + grace <= ts {  // closed by the last record's time
+                    expected["\(sale.region)@\(start)", default: RegionTotal()].count += 1
+                    expected["\(sale.region)@\(start)", default: RegionTotal()].sum += sale.amount
+                }
+                start -= advance
+            }
+        }
+        var emitted = 0
+        let log = try LogManager(directory: directory.path, readOnly: true)
+        defer { try? log.close() }
+        for p in 0..<Int32(try log.partitionCount("region-totals")) {
+            _ = try log.partition("region-totals", p).forEachRecord(from: 0) { _ in emitted += 1 }
+        }
+        #expect(emitted == expected.count, "each closed window once")
+        #expect(try decodedTotals() == expected)
     }
 
     @Test func aRestartedPipelineContinuesFromItsChangelog() throws {
@@ -238,5 +319,10 @@ struct StatefulPipelineTests {
         #expect(text.contains("repartition(shop-stats-groupBy-0-repartition)"))
         #expect(text.contains("state store aggregate-2 (window tumbling(size: 10000)), changelog shop-stats-aggregate-2-changelog"))
         #expect(statsPipeline().mermaid().contains("t_shop_stats_groupBy_0_repartition"))
+
+        let preAggregated = statsPipeline(preAggregated: true).describe()
+        #expect(preAggregated.contains("preAggregate[aggregate-2-partial] → repartition(shop-stats-groupBy-0-partials-repartition) → combine[aggregate-2]"))
+        #expect(preAggregated.contains("changelog shop-stats-aggregate-2-partial-changelog"))
+        #expect(preAggregated.contains("changelog shop-stats-aggregate-2-changelog"))
     }
 }

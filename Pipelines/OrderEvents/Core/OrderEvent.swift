@@ -116,6 +116,13 @@ public enum OrderLogic {
             count += 1
             sumUsd += sale.amountUsd
         }
+
+        /// Adds another partial's orders: the stats branch pre-aggregates per source partition
+        /// and merges the partials (`WindowedStream.aggregate(merger:)`).
+        public mutating func merge(_ other: RegionStats) {
+            count += other.count
+            sumUsd += other.sumUsd
+        }
     }
 
     public static func needsShipping(_ order: EnrichedOrder) -> Bool { order.status == .paid || order.status == .shipped }

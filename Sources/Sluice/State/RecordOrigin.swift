@@ -81,8 +81,10 @@ struct AppliedOrigins<Key: Hashable> {
     }
 
     /// `key`'s entries as a changelog header value (16 bytes each).
-    func headerValue(for key: Key) -> [UInt8] {
-        let entries = byKey[key] ?? []
+    func headerValue(for key: Key) -> [UInt8] { Self.headerValue(of: byKey[key] ?? []) }
+
+    /// Entries as a changelog header value (16 bytes each).
+    static func headerValue(of entries: [RecordOrigin]) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: entries.count * RecordOrigin.encodedSize)
         bytes.withUnsafeMutableBytes { raw in
             for (i, origin) in entries.enumerated() { origin.write(into: raw, at: i * RecordOrigin.encodedSize) }
@@ -92,10 +94,15 @@ struct AppliedOrigins<Key: Hashable> {
 
     /// Restores `key`'s entries from a changelog header value.
     mutating func restore(_ key: Key, from bytes: [UInt8], store: String) throws {
+        byKey[key] = try Self.entries(from: bytes, store: store)
+    }
+
+    /// Entries from a changelog header value.
+    static func entries(from bytes: [UInt8], store: String) throws -> [RecordOrigin] {
         guard bytes.count % RecordOrigin.encodedSize == 0 else {
             throw StateStoreError.corruptChangelog(store: store, "an applied-origins header of \(bytes.count) bytes is not a multiple of 16")
         }
-        byKey[key] = bytes.withUnsafeBytes { raw in
+        return bytes.withUnsafeBytes { raw in
             stride(from: 0, to: raw.count, by: RecordOrigin.encodedSize).compactMap {
                 RecordOrigin(UnsafeRawBufferPointer(rebasing: raw[$0..<$0 + RecordOrigin.encodedSize]))
             }
@@ -103,4 +110,8 @@ struct AppliedOrigins<Key: Hashable> {
     }
 
     mutating func forget(_ key: Key) { byKey[key] = nil }
+
+    /// A number that grows with every record applied to a key: the sum of its applied offsets.
+    /// A pre-aggregating store tags the key's partial aggregates with it (`WindowCombineStore`).
+    static func version(of applied: [RecordOrigin]) -> Int64 { applied.reduce(0) { $0 &+ $1.offset } }
 }

@@ -49,3 +49,19 @@ extension WindowAggregateStore: InspectableStateStore {
             entries: snapshot.windows.map { (Windowed(key: $0.key, window: $0.window), $0.aggregate) })
     }
 }
+
+extension WindowPartialStore: InspectableStateStore {
+    func contents(branch: String, partition: Int32) -> StateStoreContents {
+        StateStoreContents(
+            branch: branch, partition: partition, name: name, kind: .window, keyType: Windowed<Key>.self, valueType: Aggregate.self,
+            streamTime: streamTime == .min ? nil : streamTime, entries: windowsByKey().map { ($0.0, $0.1) })
+    }
+}
+
+extension WindowCombineStore: InspectableStateStore {
+    func contents(branch: String, partition: Int32) -> StateStoreContents {
+        StateStoreContents(
+            branch: branch, partition: partition, name: name, kind: .window, keyType: Windowed<Key>.self, valueType: Aggregate.self,
+            streamTime: streamTime, entries: totals().map { ($0.0, $0.1) })
+    }
+}

@@ -9,7 +9,7 @@ public struct Branch: Sendable {
     public let source: String
     public let ackMode: AckMode
     public let onError: ErrorPolicy
-    let sink: Sink
+    @usableFromInline let sink: Sink
 
     /// - Parameters:
     ///   - group: the branch's consumer group (unique within the pipeline).
@@ -17,6 +17,9 @@ public struct Branch: Sendable {
     ///     is processed and its outputs are durable).
     ///   - onError: what to do with a record that cannot be processed.
     ///   - body: the branch's dataflow, from the source stream to a sink.
+    /// Inlinable so that the source operator is specialized for the topic's types in the
+    /// pipeline's module (its decode runs once per record).
+    @inlinable
     public init<Key, Value>(
         group: String, from topic: Topic<Key, Value>, ackMode: AckMode = .batch, onError: ErrorPolicy = .fail,
         _ body: (Stream<Key, Value>) -> Sink

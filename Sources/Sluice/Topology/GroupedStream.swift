@@ -11,12 +11,20 @@ public struct GroupedStream<Key: Hashable & Sendable, Value>: Sendable {
     @usableFromInline let stream: Stream<Key, Value>
     @usableFromInline let keySerde: any Serde<Key>
     @usableFromInline let valueSerde: any Serde<Value>
+    /// When grouping repartitions: the stream before the repartition topic, and that topic.
+    /// Aggregations that can merge partial results use it to pre-aggregate per source partition
+    /// and repartition the partials instead of every record (`WindowedStream`).
+    @usableFromInline let repartition: (keyed: Stream<Key, Value>, topic: TopicName)?
 
     @usableFromInline
-    init(stream: Stream<Key, Value>, keySerde: any Serde<Key>, valueSerde: any Serde<Value>) {
+    init(
+        stream: Stream<Key, Value>, keySerde: any Serde<Key>, valueSerde: any Serde<Value>,
+        repartition: (keyed: Stream<Key, Value>, topic: TopicName)? = nil
+    ) {
         self.stream = stream
         self.keySerde = keySerde
         self.valueSerde = valueSerde
+        self.repartition = repartition
     }
 
     /// The current aggregate of every key, forwarded once per batch for each key that changed
@@ -62,6 +70,7 @@ extension Stream {
     /// Groups by a key computed from each value, repartitioning through
     /// `<pipeline>-<group>-<name>-repartition` (`name` defaults to `groupBy-<position>`).
     /// The serdes encode the repartitioned records and the state stores' keys.
+    @inlinable
     public func groupBy<K: Hashable & Sendable>(
         _ key: @escaping @Sendable (Value) throws -> K, keySerde: some Serde<K>, valueSerde: some Serde<Value>, named name: String? = nil
     ) -> GroupedStream<K, Value> {
@@ -75,12 +84,14 @@ extension Stream {
     }
 
     /// `groupBy` to a string key, JSON values in the repartition topic.
+    @inlinable
     public func groupBy(_ key: @escaping @Sendable (Value) throws -> String, named name: String? = nil) -> GroupedStream<String, Value>
     where Value: Codable & Sendable {
         groupBy(key, keySerde: StringSerde(), valueSerde: JSONSerde<Value>(), named: name)
     }
 
     /// `groupBy` to a `Codable` key, JSON keys and values in the repartition topic.
+    @inlinable
     public func groupBy<K: Hashable & Codable & Sendable>(_ key: @escaping @Sendable (Value) throws -> K, named name: String? = nil)
         -> GroupedStream<K, Value> where Value: Codable & Sendable
     {
@@ -91,6 +102,7 @@ extension Stream {
     /// since the source (`selectKey`, `mapKey`), as Kafka Streams does; otherwise the source
     /// partitioning already puts equal keys together (if producers partitioned by key).
     /// Records without a key go to the branch's error policy.
+    @inlinable
     public func groupByKey(keySerde: some Serde<Key>, valueSerde: some Serde<Value>, named name: String? = nil) -> GroupedStream<Key, Value>
     where Key: Hashable & Sendable {
         guard plan.keyChanged else {
@@ -108,10 +120,11 @@ extension Stream {
         var plan = sink.plan
         plan.keyChanged = false
         let repartitioned = Stream(source: topic, keySerde: keySerde, valueSerde: valueSerde, plan: plan, upstream: sink.subTopologies)
-        return GroupedStream(stream: repartitioned, keySerde: keySerde, valueSerde: valueSerde)
+        return GroupedStream(stream: repartitioned, keySerde: keySerde, valueSerde: valueSerde, repartition: (self, topic))
     }
 
     /// `groupByKey` for string keys and JSON values.
+    @inlinable
     public func groupByKey(named name: String? = nil) -> GroupedStream<String, Value> where Key == String, Value: Codable & Sendable {
         groupByKey(keySerde: StringSerde(), valueSerde: JSONSerde<Value>(), named: name)
     }

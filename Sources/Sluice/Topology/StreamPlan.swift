@@ -10,7 +10,7 @@ struct StreamPlan: Sendable {
     var stores: [StoreDescriptor] = []
     /// Whether an operator since the last (re)partitioning changed the key, so that grouping
     /// by key must repartition (Kafka Streams' "key changing operation").
-    var keyChanged = false
+    @usableFromInline var keyChanged = false
     /// Mistakes found while the stream was built (a negative window size, …), reported by
     /// `Pipeline.validate()` before anything runs.
     var problems: [String] = []
@@ -69,7 +69,7 @@ struct StreamPlan: Sendable {
 
     /// A name for the next operator that owns something (`<operator>-<position>`), unique
     /// within the branch: Kafka Streams' generated `KSTREAM-AGGREGATE-0000000003` in short.
-    func ownedName(_ operatorName: String) -> String { "\(namePrefix)\(operatorName)-\(steps.count)" }
+    @usableFromInline func ownedName(_ operatorName: String) -> String { "\(namePrefix)\(operatorName)-\(steps.count)" }
 
     /// Joins two plans (`merge`): the steps side by side, outputs and stores together.
     @usableFromInline

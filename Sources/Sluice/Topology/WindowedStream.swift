@@ -25,9 +25,14 @@ public struct WindowedStream<Key: Hashable & Sendable, Value>: Sendable {
         self.lateRecordsTopic = lateRecordsTopic
     }
 
-    /// Folds each window's records into an aggregate that starts at `initial`. Session windows
-    /// also need `merger`, which combines two sessions a record bridges (with `initial` as its
-    /// identity).
+    /// Folds each window's records into an aggregate that starts at `initial`.
+    ///
+    /// `merger` combines two aggregates (with `initial` as its identity). Session windows need
+    /// it to merge the sessions a record bridges. Tumbling and hopping windows behind a
+    /// repartitioning `groupBy` use it to pre-aggregate: each source partition's task folds its
+    /// records and repartitions only the per-window aggregates that changed in a batch, instead
+    /// of every record (see `preAggregated`); results are the same, far cheaper. Give one
+    /// whenever partial aggregates can be combined (counts, sums, min/max, sketches).
     /// Inlinable so that the pipeline's module specializes the store's per-record path for its
     /// key, value and aggregate types (generic, it runs about ten times slower).
     @inlinable
@@ -36,6 +41,11 @@ public struct WindowedStream<Key: Hashable & Sendable, Value>: Sendable {
         merger: (@Sendable (inout Aggregate, Aggregate) -> Void)? = nil,
         _ aggregator: @escaping @Sendable (inout Aggregate, Value) -> Void
     ) -> Stream<Windowed<Key>, Aggregate> {
+        if let merger, let repartition = grouped.repartition, windows.isFixed {
+            return preAggregated(
+                repartition.keyed, repartitionedThrough: repartition.topic, initial: initial, serde: serde, named: name, merger: merger,
+                aggregator: aggregator)
+        }
         let (windows, graceMs, emit, lateRecordsTopic) = (windows, graceMs, emit, lateRecordsTopic)
         let (plan, storeName) = aggregatePlan(named: name) {
             _ = try WindowedAggregation<Key, Value, Aggregate>(
@@ -113,6 +123,15 @@ extension GroupedStream {
 }
 
 extension WindowSpec {
+    /// Whether a record's windows follow from its timestamp alone (tumbling and hopping), so
+    /// that partial aggregates of the same window can be merged.
+    @usableFromInline var isFixed: Bool {
+        switch self {
+        case .tumbling, .hopping: true
+        case .sliding, .session: false
+        }
+    }
+
     /// Epoch-aligned windows of `size`, one per record.
     public static func tumbling(_ size: Duration) -> WindowSpec { .tumbling(size: size.milliseconds) }
     /// Windows of `size` starting every `advance`.

@@ -1,0 +1,262 @@
+import SluiceLog
+import SluiceWindows
+import Synchronization
+
+/// The first half of a pre-aggregated windowed aggregation (see `WindowedStream.preAggregated`):
+/// in the task of one source partition, folds each record into its key's tumbling or hopping
+/// windows and, at the end of every batch, hands the windows that changed to a
+/// `WindowPartialWriter`, which repartitions them for `WindowCombineStore` to merge.
+///
+/// The per-record path is one hash lookup (the key's state holds its applied origins and its
+/// open windows, a few at most) and the aggregator: this is where a grouped, windowed branch
+/// spends its time, so it avoids everything else (no per-record sets, no result buffers).
+///
+/// Guarantees, as every store:
+/// - each source record is applied once (`AppliedOrigins`: a replayed copy is skipped);
+/// - a window closes when stream time reaches `end + grace` (the rule of `WindowedAggregation`),
+///   and a record whose windows all closed is late: counted and, when asked, written to the
+///   late-records topic; closed windows are dropped (the second half closes its own);
+/// - the changelog holds, per key, its open windows and applied origins in one record written
+///   at the end of each batch that changed the key (a tombstone once none is open), before the
+///   runtime flushes and commits.
+///
+/// Changelog layout, version 1: `1`, `u32` window count, per window `i64 start, i64 end,
+/// i64 latest timestamp, length-prefixed aggregate`. The record timestamp is stream time.
+@usableFromInline
+final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView {
+    @usableFromInline
+    struct OpenWindow {
+        @usableFromInline var start: Int64
+        @usableFromInline var aggregate: Aggregate
+        @usableFromInline var timestamp: Int64
+        @usableFromInline var changed: Bool
+
+        @usableFromInline
+        init(start: Int64, aggregate: Aggregate, timestamp: Int64, changed: Bool) {
+            self.start = start
+            self.aggregate = aggregate
+            self.timestamp = timestamp
+            self.changed = changed
+        }
+    }
+
+    @usableFromInline
+    struct KeyState {
+        @usableFromInline var applied: [RecordOrigin] = []
+        @usableFromInline var windows: [OpenWindow] = []
+        /// Listed in `changedKeys` this batch.
+        @usableFromInline var changed = false
+
+        @usableFromInline init() {}
+    }
+
+    /// What one record did to its key.
+    @usableFromInline
+    enum Outcome {
+        case replayed
+        case late
+        case applied
+        /// Applied, and the key's first change this batch.
+        case firstChange
+    }
+
+    let name: String
+    @usableFromInline let size: Int64
+    @usableFromInline let advance: Int64
+    @usableFromInline let grace: Int64
+    @usableFromInline let initializer: @Sendable () -> Aggregate
+    @usableFromInline let aggregator: @Sendable (inout Aggregate, Value) -> Void
+    @usableFromInline let context: TaskContext
+    @usableFromInline let lateRecords: TopicWriter<Key, Value>?
+    private let keySerde: any Serde<Key>
+    private let aggregateSerde: any Serde<Aggregate>
+    private let writer: WindowPartialWriter<Key, Aggregate>
+    private let changelog: Changelog
+
+    @usableFromInline var keys: [Key: KeyState] = [:]
+    @usableFromInline var changedKeys: [Key] = []
+    @usableFromInline var streamTime = Int64.min
+    @usableFromInline var lateSinceBatchStart = 0
+    /// The earliest stream time at which an open window closes: when to sweep closed ones.
+    @usableFromInline var nextSweep = Int64.max
+    private var changelogKey: [UInt8] = []
+    private var changelogValue: [UInt8] = []
+
+    @usableFromInline
+    init(
+        name: String, windows: WindowSpec, grace: Int64, initializer: @escaping @Sendable () -> Aggregate,
+        aggregator: @escaping @Sendable (inout Aggregate, Value) -> Void, keySerde: any Serde<Key>, valueSerde: any Serde<Value>,
+        aggregateSerde: any Serde<Aggregate>, lateRecordsTopic: String?, partials: TopicName, producer: TopicName, context: TaskContext
+    ) throws {
+        switch windows {
+        case .tumbling(let size): (self.size, advance) = (size, size)
+        case .hopping(let size, let advance): (self.size, self.advance) = (size, advance)
+        case .sliding, .session: throw SerdeError("pre-aggregation needs tumbling or hopping windows, not \(windows)")
+        }
+        try windows.validate()
+        guard grace >= 0, grace <= WindowSpec.maximumDuration else { throw WindowError.invalidGrace(grace) }
+        self.name = name
+        self.grace = grace
+        self.initializer = initializer
+        self.aggregator = aggregator
+        self.keySerde = keySerde
+        self.aggregateSerde = aggregateSerde
+        self.context = context
+        lateRecords = lateRecordsTopic.map { TopicWriter(topic: $0, keySerde: keySerde, valueSerde: valueSerde, context: context) }
+        writer = WindowPartialWriter(topic: partials, producer: producer, keySerde: keySerde, aggregateSerde: aggregateSerde, context: context)
+        changelog = Changelog(store: name, context: context)
+        try restore()
+        context.attach(store: self) { [unowned self] in try endBatch() }
+    }
+
+    var entryCount: Int { keys.values.reduce(0) { $0 + $1.windows.count } }
+
+    /// Every open window with this task's aggregate of it (for tests and tools).
+    func windowsByKey() -> [(Windowed<Key>, Aggregate)] {
+        keys.flatMap { key, state in
+            state.windows.map { (Windowed(key: key, window: Window(start: $0.start, end: $0.start + size)), $0.aggregate) }
+        }
+    }
+
+    @inlinable
+    func process(_ record: inout Record<Key, Value>) throws {
+        guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
+        let timestamp = record.timestamp
+        guard timestamp >= 0, timestamp <= WindowSpec.maximumTimestamp else { throw WindowError.timestampOutOfRange(timestamp) }
+        if timestamp > streamTime { streamTime = timestamp }
+        switch fold(&keys[key, default: KeyState()], record.value, timestamp: timestamp, origin: context.origin) {
+        case .replayed, .applied:
+            return
+        case .firstChange:
+            changedKeys.append(key)
+        case .late:
+            lateSinceBatchStart += 1
+            try lateRecords?.write(record)
+        }
+    }
+
+    /// Applies one record to its key's state: skips a replayed copy, else adds the value to
+    /// every window of `timestamp` that is still open.
+    @inlinable
+    func fold(_ state: inout KeyState, _ value: Value, timestamp: Int64, origin: RecordOrigin) -> Outcome {
+        guard AppliedOrigins<Key>.mark(&state.applied, origin) else { return .replayed }
+        let newest = timestamp - timestamp % advance
+        var start = newest - (newest - (timestamp - size) - 1) / advance * advance
+        while start <= newest, start + size + grace <= streamTime { start += advance }
+        guard start <= newest else { return .late }
+        while start <= newest {
+            if let index = state.windows.firstIndex(where: { $0.start == start }) {
+                aggregator(&state.windows[index].aggregate, value)
+                state.windows[index].timestamp = max(state.windows[index].timestamp, timestamp)
+                state.windows[index].changed = true
+            } else {
+                var aggregate = initializer()
+                aggregator(&aggregate, value)
+                state.windows.append(OpenWindow(start: start, aggregate: aggregate, timestamp: timestamp, changed: true))
+                if start + size + grace < nextSweep { nextSweep = start + size + grace }
+            }
+            start += advance
+        }
+        guard !state.changed else { return .applied }
+        state.changed = true
+        return .firstChange
+    }
+
+    private func endBatch() throws {
+        if lateSinceBatchStart > 0 {
+            context.metrics.late.add(lateSinceBatchStart, ordering: .relaxed)
+            lateSinceBatchStart = 0
+        }
+        for key in changedKeys {
+            guard var state = keys[key] else { continue }
+            let version = AppliedOrigins<Key>.version(of: state.applied)
+            for index in state.windows.indices where state.windows[index].changed {
+                let window = state.windows[index]
+                try writer.write(
+                    key: key, window: Window(start: window.start, end: window.start + size), aggregate: window.aggregate,
+                    timestamp: window.timestamp, version: version)
+                state.windows[index].changed = false
+            }
+            state.changed = false
+            keys[key] = state
+            try writeChangelog(of: key, state)
+        }
+        changedKeys.removeAll(keepingCapacity: true)
+        if streamTime >= nextSweep { try sweepClosedWindows() }
+    }
+
+    /// Drops every closed window; a key left with none is forgotten (tombstoned), since a
+    /// replayed copy of its records would be late anyway.
+    private func sweepClosedWindows() throws {
+        nextSweep = .max
+        for key in Array(keys.keys) {
+            guard var state = keys[key] else { continue }
+            let before = state.windows.count
+            state.windows.removeAll { $0.start + size + grace <= streamTime }
+            for window in state.windows { nextSweep = min(nextSweep, window.start + size + grace) }
+            if state.windows.isEmpty {
+                keys[key] = nil
+                try writeChangelog(of: key, nil)
+            } else if state.windows.count != before {
+                keys[key] = state
+                try writeChangelog(of: key, state)
+            }
+        }
+    }
+
+    private func writeChangelog(of key: Key, _ state: KeyState?) throws {
+        changelogKey.removeAll(keepingCapacity: true)
+        try keySerde.encode(key, into: &changelogKey)
+        let timestamp = max(streamTime, 0)
+        guard let state, !state.windows.isEmpty else {
+            return try changelog.write(key: changelogKey, value: nil, applied: [], timestamp: timestamp, context: context)
+        }
+        var writer = ChangelogWriter(reusing: changelogValue)
+        writer.byte(1)
+        writer.uint32(UInt32(state.windows.count))
+        for window in state.windows {
+            writer.int64(window.start)
+            writer.int64(window.start + size)
+            writer.int64(window.timestamp)
+            try writer.lengthPrefixed { try aggregateSerde.encode(window.aggregate, into: &$0) }
+        }
+        changelogValue = writer.bytes
+        try changelog.write(
+            key: changelogKey, value: changelogValue, applied: AppliedOrigins<Key>.headerValue(of: state.applied), timestamp: timestamp,
+            context: context)
+    }
+
+    private func restore() throws {
+        let (entries, latest) = try changelog.replay(from: context.log)
+        if let latest { streamTime = latest }
+        do {
+            for (keyBytes, entry) in entries {
+                let key = try keyBytes.withUnsafeBytes { try keySerde.decode($0) }
+                var state = KeyState()
+                state.applied = try AppliedOrigins<Key>.entries(from: entry.applied, store: name)
+                try entry.value.withUnsafeBytes { raw in
+                    var reader = ChangelogReader(raw, store: name)
+                    let version = try reader.byte("layout version")
+                    guard version == 1 else { throw StateStoreError.corruptChangelog(store: name, "unknown layout version \(version)") }
+                    for _ in 0..<(try reader.uint32("window count")) {
+                        let start = try reader.int64("window start")
+                        let end = try reader.int64("window end")
+                        guard end - start == size, start % advance == 0 else {
+                            throw StateStoreError.corruptChangelog(store: name, "window [\(start), \(end)) does not fit \(size) ms windows every \(advance) ms")
+                        }
+                        let timestamp = try reader.int64("latest timestamp")
+                        let aggregate = try aggregateSerde.decode(try reader.lengthPrefixed("aggregate"))
+                        state.windows.append(OpenWindow(start: start, aggregate: aggregate, timestamp: timestamp, changed: false))
+                        nextSweep = min(nextSweep, end + grace)
+                    }
+                    guard reader.isAtEnd else { throw StateStoreError.corruptChangelog(store: name, "trailing bytes after the windows of a key") }
+                }
+                keys[key] = state
+            }
+        } catch let error as StateStoreError {
+            throw error
+        } catch {
+            throw StateStoreError.invalidState(store: name, error)
+        }
+    }
+}
