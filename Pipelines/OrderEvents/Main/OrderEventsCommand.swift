@@ -45,7 +45,7 @@ struct OrderEventsCommand: ParsableCommand {
 
     @Option(
         parsing: .unconditional,
-        help: ArgumentHelp("Partitions of 'orders' when this creates it (default: 3).", valueName: "p"))
+        help: ArgumentHelp("Partitions of 'orders' when this creates it (default: 6).", valueName: "p"))
     var partitions: Int?
 
     @Option(
@@ -69,7 +69,10 @@ struct OrderEventsCommand: ParsableCommand {
     var threads: Int?
 
     static let defaultSeed = OrderEventGenerator.defaultSeed
-    static let defaultPartitions = 3
+    /// Partitions are the unit of parallelism: stream threads split them, so a count that 1, 2,
+    /// 3 and 6 threads divide evenly keeps every core equally busy (3 partitions on 2 threads
+    /// leave one thread twice the work of the other).
+    static let defaultPartitions = 6
 
     func validate() throws {
         if let generate, generate < 1 { throw ValidationError("--generate must be at least 1, got \(generate)") }
