@@ -18,8 +18,8 @@
 /// metadata (`KeyedContainer<Key>`, its box, its witness table) the runtime looks up by hash for
 /// every container, and every member goes through the box's dynamic dispatch and a copy of the
 /// container. For the few types on a hot path, ``read(_:from:)`` with ``JSONReadable`` skips all
-/// of it and is about three times faster again (validating and indexing the text is about 40% of
-/// the reader's time; `sluice perf json --only index` measures it alone).
+/// of it, and reads members asked for in document order in one pass without any index (see
+/// ``JSONReader``).
 ///
 /// What is guaranteed:
 /// - Strict RFC 8259: the whole input is validated even when the type reads part of it; see
@@ -100,17 +100,11 @@ public struct FastJSONDecoder: Sendable {
     func open(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> DecoderScratch {
         let scratch = pool.take() ?? DecoderScratch()
         do {
-            try Tape.index(scratch.tapeReference, bytes, maximumDepth: maximumDepth, foldKeys: keyDecodingStrategy == .convertFromSnakeCase)
+            try scratch.prepare(bytes, keyDecodingStrategy: keyDecodingStrategy, userInfo: userInfo, maximumDepth: maximumDepth)
         } catch {
             pool.put(scratch)
             throw error
         }
-        if let root = scratch.rootReference {
-            root._withUnsafeGuaranteedRef { $0.begin(bytes, keyDecodingStrategy: keyDecodingStrategy, userInfo: userInfo) }
-        } else {
-            scratch.setRoot(JSONDecoderImpl(scratch: scratch, bytes: bytes, options: Options(keyDecodingStrategy: keyDecodingStrategy, userInfo: userInfo)))
-        }
-        scratch.live = true
         return scratch
     }
 

@@ -54,4 +54,18 @@ final class DecoderScratch: PooledScratch {
     }
 
     func discard() { setRoot(nil) }
+
+    /// Indexes `bytes` into the tape and points the root decoder at it, ready to decode from tape
+    /// index 0; `live` is true afterwards.
+    func prepare(
+        _ bytes: UnsafeRawBufferPointer, keyDecodingStrategy: FastJSONDecoder.KeyDecodingStrategy, userInfo: [CodingUserInfoKey: any Sendable], maximumDepth: Int
+    ) throws(JSONError) {
+        try Tape.index(tapeReference, bytes, maximumDepth: maximumDepth, foldKeys: keyDecodingStrategy == .convertFromSnakeCase)
+        if let root = rootReference {
+            root._withUnsafeGuaranteedRef { $0.begin(bytes, keyDecodingStrategy: keyDecodingStrategy, userInfo: userInfo) }
+        } else {
+            setRoot(JSONDecoderImpl(scratch: self, bytes: bytes, options: FastJSONDecoder.Options(keyDecodingStrategy: keyDecodingStrategy, userInfo: userInfo)))
+        }
+        live = true
+    }
 }

@@ -1,6 +1,5 @@
-/// What the `JSONReader` family calls from the code it is inlined into: the decoder's lookups
-/// and conversions, with failures as `JSONError`s instead of `DecodingError`s. One concrete
-/// function per type, so callers in other modules make plain calls with nothing generic left.
+/// What the `JSONReader` family falls back to on the tape (see `ReaderState`): the decoder's
+/// lookups and conversions, with failures as `JSONError`s instead of `DecodingError`s.
 extension JSONDecoderImpl {
     // Each entry point is one call from the inlined reader into this module, with the lookup
     // and the conversion inlined into it (only failures and unusual objects go out of line).
@@ -26,39 +25,8 @@ extension JSONDecoderImpl {
     @usableFromInline
     func readUInt64(at index: UInt32) throws(JSONError) -> UInt64 { try integerValue(UInt64.self, at: index) }
 
-    // A member found and read in one call: what the object reader's typed getters use.
-
-    @usableFromInline
-    func readString(_ key: StaticString, in object: UInt32) throws(JSONError) -> String { try stringValue(at: try member(key, in: object)) }
-
-    @usableFromInline
-    func readBool(_ key: StaticString, in object: UInt32) throws(JSONError) -> Bool { try boolValue(at: try member(key, in: object)) }
-
-    @usableFromInline
-    func readDouble(_ key: StaticString, in object: UInt32) throws(JSONError) -> Double { try doubleValue(at: try member(key, in: object)) }
-
-    @usableFromInline
-    func readFloat(_ key: StaticString, in object: UInt32) throws(JSONError) -> Float { try floatValue(at: try member(key, in: object)) }
-
-    @usableFromInline
-    func readInt(_ key: StaticString, in object: UInt32) throws(JSONError) -> Int { try integerValue(Int.self, at: try member(key, in: object)) }
-
-    @usableFromInline
-    func readInt64(_ key: StaticString, in object: UInt32) throws(JSONError) -> Int64 { try integerValue(Int64.self, at: try member(key, in: object)) }
-
-    @usableFromInline
-    func readUInt64(_ key: StaticString, in object: UInt32) throws(JSONError) -> UInt64 { try integerValue(UInt64.self, at: try member(key, in: object)) }
-
-    /// The member `key`'s tape index and the UTF-8 bytes of its value, a string (escapes
-    /// decoded into scratch memory). The bytes are valid until the next string with escapes is
-    /// decoded or the read ends.
-    @usableFromInline
-    func readStringBytes(_ key: StaticString, in object: UInt32) throws(JSONError) -> (UInt32, UnsafeRawBufferPointer) {
-        let value = try member(key, in: object)
-        return (value, try stringBytes(at: value))
-    }
-
-    /// The UTF-8 bytes of the string at `index`; see `readStringBytes(_:in:)`.
+    /// The UTF-8 bytes of the string at `index` (escapes decoded into scratch memory, valid
+    /// until the next string with escapes is decoded or the read ends).
     @usableFromInline
     func readStringBytes(at index: UInt32) throws(JSONError) -> UnsafeRawBufferPointer { try stringBytes(at: index) }
 

@@ -1,61 +1,62 @@
 /// An array of a document being read: a sequence of ``JSONReader``s; see ``JSONReader``.
+///
+/// Iterating once, in order, reads the elements on the stream as they come; ``count`` and a
+/// second iteration read the array from the document's index instead (built once per read).
 public struct JSONArrayReader: Sequence {
-    /// The array, checked.
-    @usableFromInline let array: JSONReader
-    @usableFromInline var impl: JSONDecoderImpl { array.impl }
-    @usableFromInline var index: UInt32 { array.index }
-
-    @usableFromInline
-    init(array: JSONReader) { self.array = array }
-
-    /// Number of elements (known from the index, no scan).
-    @inlinable public var count: Int { impl.elementCount(of: index) }
-
-    @inlinable public var isEmpty: Bool { count == 0 }
-
-    @inlinable public var underestimatedCount: Int { count }
+    /// The read's state (never freed; see `ReaderState`).
+    @usableFromInline let state: UnsafeMutablePointer<ReaderState>
+    /// See `ReaderPosition`.
+    @usableFromInline let position: Int
+    /// Stack index on the main path (see `ReaderState`); -1 when the array is read from the tape.
+    @usableFromInline let depth: Int
+    /// The read this reader belongs to.
+    @usableFromInline let generation: Int
 
     @inlinable
-    public func makeIterator() -> Iterator { Iterator(impl: impl, cursor: index + 1, end: impl.end(of: index)) }
+    init(state: UnsafeMutablePointer<ReaderState>, position: Int, depth: Int, generation: Int) {
+        self.state = state
+        self.position = position
+        self.depth = depth
+        self.generation = generation
+    }
+
+    /// Number of elements (counted on the document's index).
+    public var count: Int { state.pointee.elementCount(of: position, generation: generation) }
+
+    public var isEmpty: Bool { count == 0 }
+
+    @inlinable
+    public func makeIterator() -> Iterator { Iterator(state: state, cursor: ElementCursor(array: position, depth: depth, generation: generation)) }
 
     public struct Iterator: IteratorProtocol {
-        @usableFromInline let impl: JSONDecoderImpl
-        @usableFromInline var cursor: UInt32
-        @usableFromInline let end: UInt32
+        @usableFromInline let state: UnsafeMutablePointer<ReaderState>
+        @usableFromInline var cursor: ElementCursor
 
-        @usableFromInline
-        init(impl: JSONDecoderImpl, cursor: UInt32, end: UInt32) {
-            self.impl = impl
+        @inlinable
+        init(state: UnsafeMutablePointer<ReaderState>, cursor: ElementCursor) {
+            self.state = state
             self.cursor = cursor
-            self.end = end
         }
 
         @inlinable
         public mutating func next() -> JSONReader? {
-            guard cursor < end else { return nil }
-            let element = JSONReader(impl: impl, index: cursor)
-            cursor = impl.end(of: cursor)
-            return element
+            guard let position = state.pointee.next(&cursor) else { return nil }
+            return JSONReader(state: state, position: position, generation: cursor.generation)
         }
     }
 
-    /// The elements converted by `transform`, with the exact capacity reserved up front. (A
-    /// plain loop over the index rather than an iterator: one reader per element is all it
-    /// makes, which keeps reference counting down.)
+    /// The elements converted by `transform`, in order. (Room for four is reserved up front:
+    /// the count is not known before the end, and most arrays in records are short.) Bytes that
+    /// are not JSON end the elements early; the read then throws the syntax error.
     @inlinable
     public func map<T, E: Error>(_ transform: (JSONReader) throws(E) -> T) throws(E) -> [T] {
-        let impl = array.impl
-        let end = impl.end(of: index)
         var out: [T] = []
-        out.reserveCapacity(impl.elementCount(of: index))
-        var cursor = index + 1
-        while cursor < end {
-            out.append(try transform(JSONReader(impl: impl, index: cursor)))
-            cursor = impl.end(of: cursor)
-        }
+        out.reserveCapacity(4)
+        var cursor = ElementCursor(array: position, depth: depth, generation: generation)
+        while let element = state.pointee.next(&cursor) { out.append(try transform(JSONReader(state: state, position: element, generation: generation))) }
         return out
     }
 
     /// The coding path of the array.
-    public var codingPath: [any CodingKey] { impl.path(to: index) }
+    public var codingPath: [any CodingKey] { state.pointee.codingPath(at: position, generation: generation) }
 }

@@ -3,41 +3,51 @@
 /// The typed getters find the key and convert its value in one call; a missing key throws
 /// ``JSONError/Kind/keyNotFound``, `null` throws ``JSONError/Kind/valueNotFound`` (use
 /// ``valueIfPresent(_:)`` for optional members). Duplicate keys: the first occurrence wins.
+/// Getters called in the order the document has its members cost least (see ``JSONReader``).
 ///
 /// The typed getters take `StaticString` keys: a literal's bytes are compared in place, with no
 /// `String` to unpack; ``value(_:)`` takes keys computed at run time.
 public struct JSONObjectReader {
-    /// The object, checked and ready for lookups.
-    @usableFromInline let object: JSONReader
-    @usableFromInline var impl: JSONDecoderImpl { object.impl }
-    @usableFromInline var index: UInt32 { object.index }
+    /// The read's state (never freed; see `ReaderState`).
+    @usableFromInline let state: UnsafeMutablePointer<ReaderState>
+    /// See `ReaderPosition`.
+    @usableFromInline let position: Int
+    /// Stack index on the main path (see `ReaderState`); -1 when the object is read from the tape.
+    @usableFromInline let depth: Int
+    /// The read this reader belongs to.
+    @usableFromInline let generation: Int
 
-    @usableFromInline
-    init(object: JSONReader) { self.object = object }
+    @inlinable
+    init(state: UnsafeMutablePointer<ReaderState>, position: Int, depth: Int, generation: Int) {
+        self.state = state
+        self.position = position
+        self.depth = depth
+        self.generation = generation
+    }
 
     /// The member `key`.
     public func value(_ key: String) throws(JSONError) -> JSONReader {
-        JSONReader(impl: impl, index: try impl.member(key, in: index))
+        JSONReader(state: state, position: try state.pointee.value(key, object: position, depth: depth, generation: generation), generation: generation)
     }
 
     /// The member `key`, or nil when the object lacks it (a `null` member is a reader whose
     /// `isNull` is true).
     public func valueIfPresent(_ key: String) throws(JSONError) -> JSONReader? {
-        try impl.memberIfPresent(key, in: index).map { JSONReader(impl: impl, index: $0) }
+        try state.pointee.valueIfPresent(key, object: position, depth: depth, generation: generation).map { JSONReader(state: state, position: $0, generation: generation) }
     }
 
-    public func contains(_ key: String) -> Bool { ((try? impl.memberIfPresent(key, in: index)) ?? nil) != nil }
+    public func contains(_ key: String) -> Bool { ((try? state.pointee.valueIfPresent(key, object: position, depth: depth, generation: generation)) ?? nil) != nil }
 
     /// The keys in document order (converted by the key strategy), each once.
-    public var keys: [String] { impl.keys(of: index) }
+    public var keys: [String] { state.pointee.keys(object: position, generation: generation) }
 
-    @inlinable public func string(_ key: StaticString) throws(JSONError) -> String { try impl.readString(key, in: index) }
-    @inlinable public func bool(_ key: StaticString) throws(JSONError) -> Bool { try impl.readBool(key, in: index) }
-    @inlinable public func int(_ key: StaticString) throws(JSONError) -> Int { try impl.readInt(key, in: index) }
-    @inlinable public func int64(_ key: StaticString) throws(JSONError) -> Int64 { try impl.readInt64(key, in: index) }
-    @inlinable public func uint64(_ key: StaticString) throws(JSONError) -> UInt64 { try impl.readUInt64(key, in: index) }
-    @inlinable public func double(_ key: StaticString) throws(JSONError) -> Double { try impl.readDouble(key, in: index) }
-    @inlinable public func float(_ key: StaticString) throws(JSONError) -> Float { try impl.readFloat(key, in: index) }
+    @inlinable public func string(_ key: StaticString) throws(JSONError) -> String { try state.pointee.string(key, object: position, depth: depth, generation: generation) }
+    @inlinable public func bool(_ key: StaticString) throws(JSONError) -> Bool { try state.pointee.bool(key, object: position, depth: depth, generation: generation) }
+    @inlinable public func int(_ key: StaticString) throws(JSONError) -> Int { try state.pointee.int(key, object: position, depth: depth, generation: generation) }
+    @inlinable public func int64(_ key: StaticString) throws(JSONError) -> Int64 { try state.pointee.int64(key, object: position, depth: depth, generation: generation) }
+    @inlinable public func uint64(_ key: StaticString) throws(JSONError) -> UInt64 { try state.pointee.uint64(key, object: position, depth: depth, generation: generation) }
+    @inlinable public func double(_ key: StaticString) throws(JSONError) -> Double { try state.pointee.double(key, object: position, depth: depth, generation: generation) }
+    @inlinable public func float(_ key: StaticString) throws(JSONError) -> Float { try state.pointee.float(key, object: position, depth: depth, generation: generation) }
 
     /// The member `key`, a string, turned into a `T` by `match` straight from its UTF-8 bytes
     /// (escapes decoded), without making a `String`: the cheap way to read a value from a known
@@ -45,26 +55,28 @@ public struct JSONObjectReader {
     /// returns nil, throws ``JSONError/Kind/invalidValue`` naming the key and quoting the value.
     @inlinable
     public func string<T>(_ key: StaticString, matching match: (UnsafeRawBufferPointer) -> T?) throws(JSONError) -> T {
-        let (value, bytes) = try impl.readStringBytes(key, in: index)
-        guard let matched = match(bytes) else { throw impl.invalidValue(at: value, T.self) }
+        let (value, bytes) = try state.pointee.stringBytes(key, object: position, depth: depth, generation: generation)
+        guard let matched = match(bytes) else { throw state.pointee.invalidValue(at: value, generation: generation, T.self) }
         return matched
     }
 
     @inlinable
     public func object(_ key: StaticString) throws(JSONError) -> JSONObjectReader {
-        JSONObjectReader(object: JSONReader(impl: impl, index: try impl.openObject(at: try impl.member(key, in: index))))
+        let (object, depth) = try state.pointee.object(key, object: position, depth: self.depth, generation: generation)
+        return JSONObjectReader(state: state, position: object, depth: depth, generation: generation)
     }
 
     @inlinable
     public func array(_ key: StaticString) throws(JSONError) -> JSONArrayReader {
-        JSONArrayReader(array: JSONReader(impl: impl, index: try impl.openArray(at: try impl.member(key, in: index))))
+        let (array, depth) = try state.pointee.array(key, object: position, depth: self.depth, generation: generation)
+        return JSONArrayReader(state: state, position: array, depth: depth, generation: generation)
     }
 
     /// The member `key` through Codable.
     public func decode<T: Decodable>(_ type: T.Type, forKey key: String) throws -> T {
-        try impl.decode(type, at: try impl.member(key, in: index))
+        try state.pointee.decode(type, forKey: key, object: position, generation: generation)
     }
 
     /// The coding path of the object.
-    public var codingPath: [any CodingKey] { impl.path(to: index) }
+    public var codingPath: [any CodingKey] { state.pointee.codingPath(at: position, generation: generation) }
 }

@@ -3,10 +3,9 @@
 ///
 /// Codable calls travel through the standard library's type-erased containers (a box per
 /// container, generic metadata looked up per call); measured here, that machinery alone costs
-/// more per order event than indexing and reading it. A reader is a plain struct over the same
-/// index: each getter is one direct call that finds the key (bytes compared, with the keyed
-/// containers' lookup hints) and converts the value. The getters are `@inlinable` so that the
-/// struct plumbing disappears into the caller; the work stays behind one call into this module.
+/// more per order event than reading it. A reader is a plain struct: each getter is one direct
+/// call into this module that finds the key and converts the value. The getters are
+/// `@inlinable` so that the struct plumbing disappears into the caller.
 ///
 /// ```swift
 /// extension OrderEvent: JSONReadable {
@@ -19,57 +18,79 @@
 /// let event = try decoder.read(OrderEvent.self, from: bytes)
 /// ```
 ///
-/// Keys are matched as the decoder's `keyDecodingStrategy` says (with `convertFromSnakeCase`,
-/// `"orderId"` finds `order_id`). Readers are valid only while `read` runs: one kept past it
-/// throws ``JSONError/Kind/decoderUsedAfterReturn`` instead of reading freed memory. Errors are
-/// ``JSONError``s with the byte offset and the path of the value.
+/// Speed: reading is one pass over the bytes when members are asked for in the order the
+/// document has them (the usual case: write the getters in the order the producer writes the
+/// members). Each getter then checks that the next key is the one asked for and converts its
+/// value straight from the bytes; nothing is indexed and nothing is allocated but the values'
+/// own storage (strings of up to 15 UTF-8 bytes need none). Members never asked for are skipped
+/// (and validated) on the way. Anything else still works, at about the cost of indexing the
+/// document once: a key asked for out of order (or absent, or repeated), keys converted from
+/// snake case, `decode` through Codable, `count`, `keys`, coding paths and errors.
+///
+/// What is guaranteed, as with the indexed reader this replaces: the whole input is validated
+/// (`read` returns only for valid JSON, and throws the document's first syntax error otherwise,
+/// even when `body` threw first or never looked at the bad part); duplicate keys: the first
+/// occurrence wins; keys are matched as the decoder's `keyDecodingStrategy` says (with
+/// `convertFromSnakeCase`, `"orderId"` finds `order_id`). Errors are ``JSONError``s with the byte
+/// offset and the path of the value. Readers are valid only while `read` runs: one kept past it
+/// throws ``JSONError/Kind/decoderUsedAfterReturn`` instead of reading freed memory.
+///
+/// Note that `body` may run before the end of the document has been validated: on invalid input
+/// its result is discarded and the syntax error thrown.
 public struct JSONReader {
-    @usableFromInline let impl: JSONDecoderImpl
-    @usableFromInline let index: UInt32
+    /// The read's state (never freed; see `ReaderState`).
+    @usableFromInline let state: UnsafeMutablePointer<ReaderState>
+    /// See `ReaderPosition`.
+    @usableFromInline let position: Int
+    /// The read this reader belongs to.
+    @usableFromInline let generation: Int
 
-    @usableFromInline
-    init(impl: JSONDecoderImpl, index: UInt32) {
-        self.impl = impl
-        self.index = index
+    @inlinable
+    init(state: UnsafeMutablePointer<ReaderState>, position: Int, generation: Int) {
+        self.state = state
+        self.position = position
+        self.generation = generation
     }
 
     /// The JSON type of the value.
-    @inlinable public var kind: JSONKind { impl.kind(at: index) }
+    @inlinable public var kind: JSONKind { state.pointee.kind(at: position, generation: generation) }
 
-    @inlinable public var isNull: Bool { impl.kind(at: index) == .null }
+    @inlinable public var isNull: Bool { kind == .null }
 
-    @inlinable public func string() throws(JSONError) -> String { try impl.readString(at: index) }
-    @inlinable public func bool() throws(JSONError) -> Bool { try impl.readBool(at: index) }
-    @inlinable public func int() throws(JSONError) -> Int { try impl.readInt(at: index) }
-    @inlinable public func int64() throws(JSONError) -> Int64 { try impl.readInt64(at: index) }
-    @inlinable public func uint64() throws(JSONError) -> UInt64 { try impl.readUInt64(at: index) }
-    @inlinable public func double() throws(JSONError) -> Double { try impl.readDouble(at: index) }
-    @inlinable public func float() throws(JSONError) -> Float { try impl.readFloat(at: index) }
+    @inlinable public func string() throws(JSONError) -> String { try state.pointee.string(at: position, generation: generation) }
+    @inlinable public func bool() throws(JSONError) -> Bool { try state.pointee.bool(at: position, generation: generation) }
+    @inlinable public func int() throws(JSONError) -> Int { try state.pointee.int(at: position, generation: generation) }
+    @inlinable public func int64() throws(JSONError) -> Int64 { try state.pointee.int64(at: position, generation: generation) }
+    @inlinable public func uint64() throws(JSONError) -> UInt64 { try state.pointee.uint64(at: position, generation: generation) }
+    @inlinable public func double() throws(JSONError) -> Double { try state.pointee.double(at: position, generation: generation) }
+    @inlinable public func float() throws(JSONError) -> Float { try state.pointee.float(at: position, generation: generation) }
 
     /// The value, a string, turned into a `T` by `match` from its UTF-8 bytes without making a
     /// `String`; see ``JSONObjectReader/string(_:matching:)``.
     @inlinable
     public func string<T>(matching match: (UnsafeRawBufferPointer) -> T?) throws(JSONError) -> T {
-        let bytes = try impl.readStringBytes(at: index)
-        guard let matched = match(bytes) else { throw impl.invalidValue(at: index, T.self) }
+        let bytes = try state.pointee.stringBytes(at: position, generation: generation)
+        guard let matched = match(bytes) else { throw state.pointee.invalidValue(at: position, generation: generation, T.self) }
         return matched
     }
 
     @inlinable
     public func object() throws(JSONError) -> JSONObjectReader {
-        JSONObjectReader(object: JSONReader(impl: impl, index: try impl.openObject(at: index)))
+        let (object, depth) = try state.pointee.openObject(at: position, generation: generation)
+        return JSONObjectReader(state: state, position: object, depth: depth, generation: generation)
     }
 
     @inlinable
     public func array() throws(JSONError) -> JSONArrayReader {
-        JSONArrayReader(array: JSONReader(impl: impl, index: try impl.openArray(at: index)))
+        let (array, depth) = try state.pointee.openArray(at: position, generation: generation)
+        return JSONArrayReader(state: state, position: array, depth: depth, generation: generation)
     }
 
     /// The value through Codable (for types without a reader of their own).
-    public func decode<T: Decodable>(_ type: T.Type) throws -> T { try impl.decode(type, at: index) }
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T { try state.pointee.decode(type, at: position, generation: generation) }
 
     /// The coding path of the value.
-    public var codingPath: [any CodingKey] { impl.path(to: index) }
+    public var codingPath: [any CodingKey] { state.pointee.codingPath(at: position, generation: generation) }
 }
 
 /// JSON's value types.
@@ -96,24 +117,66 @@ public protocol JSONReadable {
 extension FastJSONDecoder {
     /// Opens the JSON text in `bytes` (UTF-8) and hands its top-level value to `body`.
     ///
-    /// - Throws: ``JSONError`` when the text is not valid JSON, or what `body` throws.
+    /// - Throws: ``JSONError`` when the text is not valid JSON (whatever `body` did), or what
+    ///   `body` throws.
+    @inlinable
     public func read<Result>(_ bytes: UnsafeRawBufferPointer, _ body: (JSONReader) throws -> Result) throws -> Result {
-        try finish(try open(bytes)) { try body(JSONReader(impl: $0, index: 0)) }
+        let state = try beginRead(bytes)
+        let result: Result
+        do {
+            result = try body(JSONReader(state: state, position: state.pointee.pos, generation: state.pointee.generation))
+            try state.pointee.finish()
+        } catch {
+            throw endRead(state, failing: error)
+        }
+        endRead(state)
+        return result
     }
 
-
     /// Opens the JSON text in `bytes` (UTF-8) and hands its top-level value to `body`.
+    @inlinable
     public func read<Result>(_ bytes: [UInt8], _ body: (JSONReader) throws -> Result) throws -> Result {
         try bytes.withUnsafeBytes { try read($0, body) }
     }
 
     /// A `T` read by its `init(json:)` from the JSON text in `bytes`.
+    @inlinable
     public func read<T: JSONReadable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
         try read(bytes) { try T(json: $0) }
     }
 
     /// A `T` read by its `init(json:)` from the JSON text in `bytes`.
+    @inlinable
     public func read<T: JSONReadable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         try bytes.withUnsafeBytes { try read(type, from: $0) }
+    }
+
+    /// Borrows a reader state from the pool and points it at `bytes`.
+    @usableFromInline
+    func beginRead(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> UnsafeMutablePointer<ReaderState> {
+        let state = ReaderStatePool.shared.take()
+        do {
+            try state.pointee.begin(bytes, self)
+        } catch {
+            ReaderStatePool.shared.put(state)
+            throw error
+        }
+        return state
+    }
+
+    /// Ends the read of `state`, which threw `error`; returns what the read throws (see
+    /// `ReaderState.failing`).
+    @usableFromInline @inline(never)
+    func endRead(_ state: UnsafeMutablePointer<ReaderState>, failing error: any Error) -> any Error {
+        let thrown = state.pointee.failing(error)
+        endRead(state)
+        return thrown
+    }
+
+    /// Ends the read of `state` (readers kept past it throw) and parks the state for the next.
+    @usableFromInline
+    func endRead(_ state: UnsafeMutablePointer<ReaderState>) {
+        state.pointee.close()
+        ReaderStatePool.shared.put(state)
     }
 }

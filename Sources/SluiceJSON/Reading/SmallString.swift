@@ -1,0 +1,56 @@
+/// Strings of up to 15 UTF-8 bytes made straight from their bytes, in Swift's small-string
+/// form: two words, no allocation, no second validation pass.
+///
+/// Why: most strings in records (ids, codes, enum-like values) are that short, and the public
+/// ways to make one (`String(decoding:as:)`, `String(unsafeUninitializedCapacity:…)`) cost
+/// about sixty instructions each (a closure, an ASCII scan, validation) where the value is two
+/// words. The layout used here is the standard library's small-string representation on 64-bit
+/// platforms (code units in order in the two words, the last byte holding the count and the
+/// flags `immortal | small | ASCII`), which is part of Swift's ABI on Apple platforms and the
+/// same on Linux.
+///
+/// What is guaranteed: `available` is true only after the layout was checked, once per
+/// process, against strings the standard library made itself (ASCII and not, each length from
+/// 0 to 15, by bits, equality, count and hash); when it is false, callers use the public
+/// initializers. Only bytes that are valid UTF-8 (as validated by the scanner) may be given.
+enum SmallString {
+    /// Whether `make` may be used on this platform and standard library.
+    static let available: Bool = verify()
+
+    /// The string of the `count` (≤ 15) bytes at `p`, valid UTF-8, ASCII when `ascii`; the 16
+    /// bytes at `p` must be readable.
+    @inline(__always)
+    static func make(_ p: UnsafePointer<UInt8>, _ count: Int, ascii: Bool) -> String {
+        let raw = UnsafeRawPointer(p)
+        let n = UInt64(truncatingIfNeeded: count)
+        var leading = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+        var trailing = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        // Keep the first `count` bytes: all of `leading` from 8 on, none of `trailing` up to 8.
+        leading &= count >= 8 ? UInt64.max : (UInt64(1) &<< (n &* 8)) &- 1
+        trailing &= count <= 8 ? 0 : (UInt64(1) &<< ((n &- 8) &* 8)) &- 1
+        trailing |= ((ascii ? 0xE0 : 0xA0) | n) &<< 56
+        return unsafeBitCast((leading, trailing), to: String.self)
+    }
+
+    private static func verify() -> Bool {
+        #if _pointerBitWidth(_64) && _endian(little)
+        guard MemoryLayout<String>.size == 16 else { return false }
+        let samples: [[UInt8]] = (0...15).map { n in (0..<n).map { UInt8(0x61 + $0) } } + [[0xC3, 0xA9], [0x61, 0xE2, 0x82, 0xAC, 0x62], Array("日本語です".utf8)]
+        for sample in samples where sample.count <= 15 {
+            let expected = String(decoding: sample, as: UTF8.self)
+            var padded = sample + [UInt8](repeating: 0x5A, count: 16)
+            let ascii = sample.allSatisfy { $0 < 0x80 }
+            let made = padded.withUnsafeMutableBufferPointer { buffer -> String? in
+                guard let base = buffer.baseAddress else { return nil }
+                return make(base, sample.count, ascii: ascii)
+            }
+            guard let made, made == expected, made.utf8.count == sample.count, Array(made.utf8) == sample, made.hashValue == expected.hashValue,
+                unsafeBitCast(made, to: (UInt64, UInt64).self) == unsafeBitCast(expected, to: (UInt64, UInt64).self)
+            else { return false }
+        }
+        return true
+        #else
+        return false
+        #endif
+    }
+}
