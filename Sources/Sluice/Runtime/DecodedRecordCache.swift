@@ -33,11 +33,29 @@ final class DecodedRecordCache: @unchecked Sendable {
 }
 
 /// One partition's most recently decoded record (see `DecodedRecordCache`).
+///
+/// The record lives behind a pointer the slot allocates once: the source operator reads and
+/// replaces it through `cell`, in code specialized for its types, where class properties would
+/// cost a dynamic exclusivity check and a generic (value-witness) copy or destroy per record.
 @usableFromInline
 final class DecodedRecordSlot<Key, Value> {
-    /// The offset `record` was decoded from; -1 when empty.
-    @usableFromInline var offset: Int64 = -1
-    @usableFromInline var record: Record<Key, Value>?
+    @usableFromInline
+    struct Cell {
+        /// The offset `record` was decoded from; -1 when empty.
+        @usableFromInline var offset: Int64 = -1
+        @usableFromInline var record: Record<Key, Value>?
+    }
 
-    @usableFromInline init() {}
+    /// Owned by the slot; used only on the stream thread that owns the cache.
+    @usableFromInline let cell: UnsafeMutablePointer<Cell>
+
+    @usableFromInline init() {
+        cell = .allocate(capacity: 1)
+        cell.initialize(to: Cell())
+    }
+
+    deinit {
+        cell.deinitialize(count: 1)
+        cell.deallocate()
+    }
 }

@@ -11,7 +11,12 @@ extension Pipeline {
     @discardableResult
     public func run(_ options: RunOptions = RunOptions()) throws -> RunSummary {
         try validate()
-        let backend = try EmbeddedBackend(directory: options.dataDirectory)
+        // Kafka's `group.initial.rebalance.delay.ms`, short: the instance's stream threads join
+        // each group within a few milliseconds of each other, and waiting for all of them
+        // spares the first one a rebalance after it took every partition.
+        var coordinator = GroupCoordinator.Configuration()
+        coordinator.initialRebalanceDelayMs = 50
+        let backend = try EmbeddedBackend(directory: options.dataDirectory, coordinator: coordinator)
         defer { try? backend.close() }
         let instance = try PipelineInstance(pipeline: self, backend: backend, options: options)
         return try PipelineRunner(instance: instance).run()
@@ -48,18 +53,26 @@ final class PipelineRunner: Sendable {
         let started = Date()
         for thread in threads { thread.start { [self] in stop.load(ordering: .relaxed) } }
 
+        // `untilIdle` checks often, so that a run ends (and is timed) close to when the last
+        // branch caught up: `idleSince` is the first of the checks that all found it idle.
+        var idleSince: Date?
         var idleChecks = 0
         var lastConsumed = 0
         var lastTime = Date()
         while true {
-            Thread.sleep(forTimeInterval: 0.2)
+            Thread.sleep(forTimeInterval: options.untilIdle ? 0.02 : 0.2)
             if ShutdownSignal.requested.load(ordering: .relaxed) { break }
             if threads.contains(where: { $0.error != nil }) { break }
             if options.untilIdle {
-                idleChecks = instance.members.allSatisfy(\.isIdle) ? idleChecks + 1 : 0
-                if idleChecks >= 3 { break }
+                if instance.members.allSatisfy(\.isIdle) {
+                    idleSince = idleSince ?? Date()
+                    idleChecks += 1
+                } else {
+                    (idleSince, idleChecks) = (nil, 0)
+                }
+                if idleChecks >= 5 { break }
             }
-            if options.progress {
+            if options.progress, Date().timeIntervalSince(lastTime) >= 0.2 {
                 let consumed = instance.metrics.reduce(0) { $0 + $1.metrics.consumed.load(ordering: .relaxed) }
                 let now = Date()
                 let rate = Double(consumed - lastConsumed) / now.timeIntervalSince(lastTime)
@@ -77,7 +90,7 @@ final class PipelineRunner: Sendable {
             if error is PipelineError { throw error }
             throw PipelineError.invalid("\(error)")
         }
-        return instance.summary(seconds: Date().timeIntervalSince(started))
+        return instance.summary(seconds: (idleSince ?? Date()).timeIntervalSince(started))
     }
 }
 

@@ -41,6 +41,8 @@ public struct RunSummary: Sendable, CustomStringConvertible {
     }
 
     public var branches: [BranchCounts]
+    /// Wall time from the start of the run until it stopped processing: with `untilIdle`, until
+    /// every branch had caught up (to within 20 ms), leaving out the shutdown after it.
     public var seconds: Double
 
     public var description: String {

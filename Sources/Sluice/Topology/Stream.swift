@@ -68,16 +68,17 @@ public struct Stream<Key, Value>: Sendable {
         compose = { context, downstream in
             let slot = context.decodedRecords.slot(
                 topic: source.resolved(in: context.scope), partition: context.partition, keySerde: keySerde, valueSerde: valueSerde)
+            let cell = slot.cell
             let handler: SourceHandler = { source in
                 let view = source.view
-                if slot.offset != view.offset || slot.record == nil {
-                    slot.offset = -1
+                if cell.pointee.offset != view.offset || cell.pointee.record == nil {
+                    cell.pointee.offset = -1
                     let key = try view.key.map { try keySerde.decode($0) }
                     guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
-                    slot.record = Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
-                    slot.offset = view.offset
+                    cell.pointee.record = Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
+                    cell.pointee.offset = view.offset
                 }
-                guard var record = slot.record else { return }
+                guard var record = cell.pointee.record else { return }
                 try downstream(&record)
             }
             return [source: handler]
