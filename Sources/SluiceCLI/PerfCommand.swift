@@ -25,14 +25,22 @@ struct PerfCommand: ParsableCommand {
         var configs: [String] = []
         @Option(name: .customLong("batch-size"), help: "Producer batch size in bytes.") var batchSize: Int = 1 << 20
         @Option(name: .customLong("linger-ms"), help: "Producer linger.ms.") var lingerMs: Int = 5
+        @Option(help: "Sending threads, sharing one producer (the records are split between them).") var threads: Int = 1
+        @Flag(help: "Send through a producer session per thread (batches held by the thread, flushed every --flush-every records).")
+        var session = false
+        @Option(name: .customLong("flush-every"), help: "With --threads or --session: each thread flushes after this many records (0: only at the end).")
+        var flushEvery: Int = 0
+        @Flag(help: "Key records by `key-<n % 1000>` (murmur2 partitioning, as a pipeline's outputs).") var keyed = false
 
         func validate() throws {
             if (recordSize == nil) == (payloadFile == nil) { throw ValidationError("give exactly one of --record-size and --payload-file") }
             if numRecords < 1 { throw ValidationError("--num-records must be at least 1") }
             if let recordSize, recordSize < 0 { throw ValidationError("--record-size must not be negative") }
+            if threads < 1 { throw ValidationError("--threads must be at least 1") }
         }
 
         func run() throws {
+            if threads > 1 || session || keyed || flushEvery > 0 { return try runThreads() }
             let payloads = try loadPayloads()
             let log = try openLog(dataDirectory, readOnly: false)
             defer { try? log.close() }
@@ -113,7 +121,7 @@ struct PerfCommand: ParsableCommand {
             }
         }
 
-        private func loadPayloads() throws -> [[UInt8]] {
+        func loadPayloads() throws -> [[UInt8]] {
             if let payloadFile {
                 guard let data = FileManager.default.contents(atPath: payloadFile) else {
                     throw CLIError("cannot read --payload-file \(payloadFile)")

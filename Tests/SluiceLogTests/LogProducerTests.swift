@@ -48,6 +48,31 @@ struct LogProducerTests {
         try log.close()
     }
 
+    @Test func recordsWithoutAKeyMoveOnToAnotherPartitionWhenTheirBatchIsFull() throws {
+        let dir = TemporaryDirectory()
+        let log = try LogManager(directory: dir.path, options: noBackground)
+        try log.createTopic("t", partitions: 4, configs: ["compression.type": "uncompressed"])
+        var configuration = LogProducerConfiguration()
+        configuration.batchSize = 4 << 10
+        let producer = LogProducer(log: log, configuration: configuration)
+        let padding = String(repeating: "x", count: 90)
+        for i in 0..<400 { try producer.send(topic: "t", record: Record(value: Array("\(padding) \(i)".utf8), timestamp: 1)) }
+        try producer.close()
+        var partitionOf: [Int: Int32] = [:]
+        for id in 0..<Int32(4) {
+            for stored in try readAll(try log.partition("t", id)) {
+                let n = String(decoding: stored.record.value ?? [], as: UTF8.self).split(separator: " ").last.flatMap { Int($0) } ?? -1
+                partitionOf[n] = id
+            }
+        }
+        #expect(partitionOf.count == 400)
+        let order = (0..<400).map { partitionOf[$0] ?? -1 }
+        let switches = zip(order, order.dropFirst()).filter { $0 != $1 }.count
+        #expect(switches >= 1, "records without a key never left their first partition")
+        #expect(switches <= 400 / 30, "records without a key moved on before their batch was full: \(switches) switches")
+        try log.close()
+    }
+
     @Test func unknownTopicAndPartitionAreRefused() throws {
         let dir = TemporaryDirectory()
         let log = try LogManager(directory: dir.path, options: noBackground)

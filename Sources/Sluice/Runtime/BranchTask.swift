@@ -14,7 +14,8 @@ final class BranchTask: Sendable {
     /// Shared by the branch's members on every stream thread.
     let metrics: BranchMetrics
     let consumer: Consumer
-    private let producer: Producer
+    /// The stream thread's producer session, shared with the thread's other members.
+    private let output: StreamOutput
     private let log: LogManager
     let tasks: BranchTasks
     private let state = Mutex<(idle: Bool, lag: Int64)>((false, 0))
@@ -22,11 +23,11 @@ final class BranchTask: Sendable {
     private let crashCountdown = Atomic<Int>(-1)
 
     init(
-        branch: Branch, pipelineName: String, thread: Int, clientPrefix: String, backend: EmbeddedBackend, options: RunOptions, producer: Producer,
+        branch: Branch, pipelineName: String, thread: Int, clientPrefix: String, backend: EmbeddedBackend, options: RunOptions, output: StreamOutput,
         metrics: BranchMetrics, decodedRecords: DecodedRecordCache, clock: (@Sendable () -> Int64)? = nil
     ) throws {
         self.branch = branch
-        self.producer = producer
+        self.output = output
         self.metrics = metrics
         self.log = backend.log
         var configuration = ConsumerConfiguration(groupId: branch.group)
@@ -40,7 +41,7 @@ final class BranchTask: Sendable {
         let scope = TopologyScope(pipeline: pipelineName, group: branch.group)
         let log = backend.log
         tasks = BranchTasks(subTopologies: branch.sink.subTopologies, scope: scope) { partition in
-            TaskContext(partition: partition, scope: scope, producer: producer, log: log, metrics: metrics, decodedRecords: decodedRecords)
+            TaskContext(partition: partition, scope: scope, output: output.session, log: log, metrics: metrics, decodedRecords: decodedRecords)
         }
         if let clock {
             consumer = try Consumer(backend: backend, configuration: configuration, clock: clock)
@@ -83,7 +84,7 @@ final class BranchTask: Sendable {
         }
         if branch.ackMode == .record {
             try tasks.endBatch()
-            try producer.flush()
+            try output.flush()
             consumer.markProcessed([tp: view.offset + 1])
             try consumer.commit()
         }
@@ -94,7 +95,7 @@ final class BranchTask: Sendable {
     /// `runOnce` commits the other modes when this returns.
     func finishBatch(_ ack: Acknowledgment) throws {
         try tasks.endBatch()
-        try producer.flush()
+        try output.flush()
         if branch.ackMode.isManual && branch.ackMode != .record { try ack.acknowledge() }
     }
 
@@ -122,7 +123,7 @@ final class BranchTask: Sendable {
                 RecordHeader(key: "sluice.source.partition", value: Array("\(tp.partition)".utf8)),
                 RecordHeader(key: "sluice.source.offset", value: Array("\(view.offset)".utf8)),
             ]
-            try producer.send(topic: topic, key: view.key, value: view.value, headers: headers, timestamp: view.timestamp)
+            try output.session.send(topic: topic, key: view.key, value: view.value, headers: headers, timestamp: view.timestamp)
             metrics.deadLettered.add(1, ordering: .relaxed)
         }
     }

@@ -54,7 +54,7 @@ final class PipelineRunner: Sendable {
         for thread in threads { thread.start { [self] in stop.load(ordering: .relaxed) } }
 
         // `untilIdle` checks often, so that a run ends (and is timed) close to when the last
-        // branch caught up: `idleSince` is the first of the checks that all found it idle.
+        // branch caught up: `idleSince` is the first of the checks that found it caught up.
         var idleSince: Date?
         var idleChecks = 0
         var lastConsumed = 0
@@ -64,13 +64,13 @@ final class PipelineRunner: Sendable {
             if ShutdownSignal.requested.load(ordering: .relaxed) { break }
             if threads.contains(where: { $0.error != nil }) { break }
             if options.untilIdle {
-                if instance.members.allSatisfy(\.isIdle) {
+                if instance.isCaughtUp() {
                     idleSince = idleSince ?? Date()
                     idleChecks += 1
                 } else {
                     (idleSince, idleChecks) = (nil, 0)
                 }
-                if idleChecks >= 5 { break }
+                if idleChecks >= 2 { break }
             }
             if options.progress, Date().timeIntervalSince(lastTime) >= 0.2 {
                 let consumed = instance.metrics.reduce(0) { $0 + $1.metrics.consumed.load(ordering: .relaxed) }
@@ -85,6 +85,7 @@ final class PipelineRunner: Sendable {
         stop.store(true, ordering: .relaxed)
         for thread in threads { thread.wakeup() }
         for thread in threads { thread.join() }
+        try instance.flushOutputs()
         try instance.producer.close()
         if let error = threads.lazy.compactMap(\.error).first {
             if error is PipelineError { throw error }
@@ -103,8 +104,11 @@ final class PipelineRunner: Sendable {
 @_spi(Testing)
 public final class PipelineInstance: Sendable {
     public let pipeline: Pipeline
+    let backend: EmbeddedBackend
     let options: RunOptions
     let producer: Producer
+    /// Each stream thread's producer session, in `threads` order.
+    let outputs: [StreamOutput]
     /// Per branch, shared by its members on every thread.
     let metrics: [(group: String, metrics: BranchMetrics)]
     let threads: [StreamThread]
@@ -124,6 +128,7 @@ public final class PipelineInstance: Sendable {
         try Self.reset(pipeline.branches.filter { options.reset || options.resetBranches.contains($0.group) }, of: pipeline, backend)
         try Self.createTopics(pipeline, backend)
         self.pipeline = pipeline
+        self.backend = backend
         self.options = options
         let producer = try Producer(backend: backend)
         self.producer = producer
@@ -135,18 +140,22 @@ public final class PipelineInstance: Sendable {
         let groups = (shared.isEmpty ? [] : [(name: "\(pipeline.name)-\(instance)", branches: shared)])
             + dedicated.map { (name: "\(pipeline.name)-\(instance)-\(pipeline.branches[$0].group)", branches: [$0]) }
         var threads: [StreamThread] = []
+        var outputs: [StreamOutput] = []
         for group in groups {
             for t in 0..<max(1, options.threads) {
                 let cache = DecodedRecordCache()
+                let output = try StreamOutput(producer: producer)
+                outputs.append(output)
                 let members = try group.branches.map { index in
                     try BranchTask(
                         branch: pipeline.branches[index], pipelineName: pipeline.name, thread: t, clientPrefix: group.name, backend: backend,
-                        options: options, producer: producer, metrics: metrics[index].metrics, decodedRecords: cache, clock: clock)
+                        options: options, output: output, metrics: metrics[index].metrics, decodedRecords: cache, clock: clock)
                 }
                 threads.append(try StreamThread(name: "\(group.name)-t\(t)", members: members))
             }
         }
         self.threads = threads
+        self.outputs = outputs
     }
 
     /// Joins every branch's group (the first `step`s complete the joins).
@@ -174,6 +183,36 @@ public final class PipelineInstance: Sendable {
         }
     }
 
+    /// Whether every branch has committed the end of every topic it reads (its sources and
+    /// repartition topics): nothing is left to process, nothing processed is uncommitted. Read
+    /// from the log and the group coordinator, not from the members' own lag, which a thread
+    /// updates only between its steps (a stale "idle" could end a run while another thread
+    /// still has records to pass on).
+    ///
+    /// A branch that commits every N records (`count`) may hold its last records uncommitted
+    /// for good: it is judged by its members' lag instead, as before.
+    func isCaughtUp() -> Bool {
+        let log = backend.log
+        for branch in pipeline.branches {
+            if case .count = branch.ackMode {
+                guard members.allSatisfy({ $0.branch.group != branch.group || $0.isIdle }) else { return false }
+                continue
+            }
+            let scope = TopologyScope(pipeline: pipeline.name, group: branch.group)
+            var ends: [TopicPartition: Int64] = [:]
+            for topic in Set(branch.inputs.map { $0.resolved(in: scope) }) {
+                guard let count = try? log.partitionCount(topic) else { return false }
+                for p in 0..<Int32(count) {
+                    guard let partition = try? log.partition(topic, p) else { return false }
+                    if partition.highWatermark > partition.logStartOffset { ends[TopicPartition(topic, p)] = partition.highWatermark }
+                }
+            }
+            let committed = backend.coordinator.committedOffsets(groupId: branch.group, partitions: Array(ends.keys))
+            for (tp, end) in ends where (committed[tp]?.offset ?? -1) < end { return false }
+        }
+        return true
+    }
+
     /// Records not yet consumed by `group`'s members here (as of their last lag update).
     func lag(of group: String) -> Int64 {
         members.filter { $0.branch.group == group }.reduce(0) { $0 + $1.lag }
@@ -186,7 +225,7 @@ public final class PipelineInstance: Sendable {
 
     /// Graceful stop: flushes, commits and leaves every group.
     public func close() throws {
-        try producer.flush()
+        try flushOutputs()
         for member in members { try member.close() }
         try producer.close()
     }
@@ -194,7 +233,19 @@ public final class PipelineInstance: Sendable {
     /// A crash: the producer's buffered outputs are written (as the OS would keep what was
     /// handed to it), but no consumer commits or leaves; the backend is to be dropped with it.
     public func abandon() {
+        for output in outputs { try? output.flush() }
         try? producer.close()
+    }
+
+    /// Flushes every stream thread's session: from the thread that stepped them, or once
+    /// their threads are joined.
+    /// - Throws: the first failure, after flushing them all.
+    func flushOutputs() throws {
+        var failure: (any Error)?
+        for output in outputs {
+            do { try output.flush() } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
     }
 
     /// Per-branch counts since the instance started.

@@ -2,14 +2,17 @@ import SluiceClient
 import SluiceLog
 import Synchronization
 
-/// What one task — one (sub-topology, partition) of a branch — uses while it runs: the shared
-/// producer, the log its stores restore from, reusable encoding buffers, and the hooks its
-/// stateful operators run at the end of every batch. Owned by the branch's thread; never shared.
+/// What one task — one (sub-topology, partition) of a branch — uses while it runs: its stream
+/// thread's producer session (shared with the thread's other tasks), the log its stores
+/// restore from, reusable encoding buffers, and the hooks its stateful operators run at the
+/// end of every batch. Owned by the branch's thread; never shared.
 public final class TaskContext {
     /// The partition this task processes (of each of its source topics).
     public let partition: Int32
     @usableFromInline let scope: TopologyScope
-    let producer: Producer
+    /// The stream thread's session: records are batched on the thread, made durable when the
+    /// branch flushes it before committing (see `BranchTask.finishBatch`).
+    let output: ProducerSession
     let log: LogManager
     let metrics: BranchMetrics
     /// Shared with the other tasks of the stream thread (see `DecodedRecordCache`).
@@ -23,6 +26,9 @@ public final class TaskContext {
     /// Run in order before the branch flushes and commits: stores forward their coalesced
     /// updates and write their changelogs (upstream operators first).
     private var batchEndHooks: [() throws -> Void] = []
+    /// Records sent since the last `endBatch`, added to `metrics.produced` there (one atomic
+    /// add per batch instead of per record).
+    private var producedInBatch = 0
     /// Hands a `split` route's entry point (an `Emit<Key, Value>`) from the route's chain to the
     /// split that feeds it, while the task builds its chains.
     var routeEntry: Any?
@@ -30,13 +36,13 @@ public final class TaskContext {
     private(set) var stores: [String: any StateStoreView] = [:]
 
     init(
-        partition: Int32, scope: TopologyScope, producer: Producer, log: LogManager, metrics: BranchMetrics,
+        partition: Int32, scope: TopologyScope, output: ProducerSession, log: LogManager, metrics: BranchMetrics,
         decodedRecords: DecodedRecordCache
     ) {
         self.decodedRecords = decodedRecords
         self.partition = partition
         self.scope = scope
-        self.producer = producer
+        self.output = output
         self.log = log
         self.metrics = metrics
         keyScratch.reserveCapacity(256)
@@ -51,10 +57,10 @@ public final class TaskContext {
     func send(topic: String, partition: Int32?, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader], timestamp: Int64) throws {
         try withOptional(key) { key in
             try withOptional(value) { value in
-                try producer.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
+                try output.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
             }
         }
-        metrics.produced.add(1, ordering: .relaxed)
+        producedInBatch += 1
     }
 
     /// `send` with the current record's origin in a `sluice.origin` header (repartition writes).
@@ -72,9 +78,13 @@ public final class TaskContext {
         batchEndHooks.insert(hook, at: 0)
     }
 
-    /// Runs every batch-end hook; the caller flushes the producer and commits afterwards.
+    /// Runs every batch-end hook; the caller flushes the producer session and commits afterwards.
     func endBatch() throws {
         for hook in batchEndHooks { try hook() }
+        if producedInBatch > 0 {
+            metrics.produced.add(producedInBatch, ordering: .relaxed)
+            producedInBatch = 0
+        }
     }
 }
 

@@ -76,6 +76,47 @@ public protocol ProducerBackend: AnyObject, Sendable {
     ) throws
     func flush() throws
     func close() throws
+    /// A thread-confined batching front end for one producing thread (see `ProducerSession`).
+    /// The default forwards to `send` and `flush`, which is correct but waits for every
+    /// thread's records; a backend that can count one thread's outstanding records does better
+    /// (librdkafka: a delivery-report opaque per session, `flush` waiting for its count to
+    /// reach zero; the embedded log: `LogProducerSession`).
+    func makeSession() throws -> any ProducerSessionBackend
+}
+
+extension ProducerBackend {
+    public func makeSession() throws -> any ProducerSessionBackend { ForwardingProducerSession(producer: self) }
+}
+
+/// The backend half of a `ProducerSession`: records sent without a per-record handle, batched
+/// by the session, made durable by `flush()`.
+///
+/// Thread-confinement: not `Sendable`; one thread at a time calls it.
+public protocol ProducerSessionBackend: AnyObject {
+    /// Queues a record; failures to write it surface from `flush()`.
+    func send(
+        topic: String, partition: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: [RecordHeader],
+        timestamp: Int64?
+    ) throws
+    /// Returns once every record this session sent is durably acknowledged.
+    /// - Throws: the first failure among them since the previous flush.
+    func flush() throws
+}
+
+/// A session over a backend without one of its own: `send` and `flush` of the shared producer.
+final class ForwardingProducerSession: ProducerSessionBackend {
+    private let producer: any ProducerBackend
+
+    init(producer: any ProducerBackend) { self.producer = producer }
+
+    func send(
+        topic: String, partition: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: [RecordHeader],
+        timestamp: Int64?
+    ) throws {
+        try producer.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp, completion: nil)
+    }
+
+    func flush() throws { try producer.flush() }
 }
 
 /// Where an acknowledged record landed.

@@ -29,5 +29,7 @@ final class EmbeddedProducer: ProducerBackend {
 
     func flush() throws { try producer.flush() }
 
+    func makeSession() throws -> any ProducerSessionBackend { producer.makeSession() }
+
     func close() throws { try producer.close() }
 }

@@ -10,9 +10,12 @@ import Synchronization
 /// it is acknowledged. Records with the same key go to the same partition (murmur2, as Kafka's
 /// Java client), in send order.
 ///
-/// Thread-safety: any threads.
+/// Thread-safety: any threads. A thread that sends many records (a stream thread) should send
+/// through its own `makeSession()` instead: no lock or atomic per record, and a flush that waits
+/// only for that thread's records. `flush()` and `close()` here do not cover records still
+/// open in a session.
 public final class Producer: Sendable {
-    private let backend: any ProducerBackend
+    let backend: any ProducerBackend
 
     public init(backend: any Backend, configuration: ProducerConfiguration = ProducerConfiguration()) throws {
         self.backend = try backend.makeProducer(configuration)

@@ -78,8 +78,11 @@ public typealias RecordCompletion = @Sendable (Result<RecordAcknowledgement, any
 /// batch's acknowledgement callback runs): then it is acknowledged under its topic's durability
 /// mode (fsynced in `strict`).
 ///
-/// Thread-safety: `send`, `flush` and `close` may be called from any threads. Call `close()`
-/// when done: it stops the writer thread (which keeps the producer alive until then).
+/// Thread-safety: `send`, `flush` and `close` may be called from any threads; each `send` takes
+/// the producer's lock. A thread that sends many records should use a session of its own
+/// (`makeSession()`): it batches without the lock and its `flush()` waits only for its own
+/// batches. `flush()` and `close()` do not cover records still open in a session. Call
+/// `close()` when done: it stops the writer thread (which keeps the producer alive until then).
 public final class LogProducer: @unchecked Sendable {  // all mutable state is guarded by `condition`
     private let log: LogManager
     private let configuration: LogProducerConfiguration
@@ -138,6 +141,8 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         var accumulator: Accumulator
         var compression: CompressionCodec
         var level: Int32
+        /// The session that sealed it, whose `flush()` waits for it; nil for `send`'s batches.
+        var tracker: FlushTracker?
     }
 
     private struct EncodedBatch {
@@ -148,6 +153,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         var sendTimes: [UInt64]
         var id: UInt64
         var completions: [(index: Int32, completion: RecordCompletion)]
+        var tracker: FlushTracker?
     }
 
     // Guarded by `condition`.
@@ -229,7 +235,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         guard topicTable[t].partitions[Int(partition)] != nil else {
             throw topicTable[t].offline[partition] ?? LogError(.corruptLog, "partition \(topic)-\(partition) is offline")
         }
-        let p = Int(partition)
+        var p = Int(partition)
         // Kafka's RecordTooLargeException: a record that cannot fit any batch is refused at once.
         let approximateSize = RecordBatchHeader.size + 32 + (key?.count ?? 0) + (value?.count ?? 0)
             + headers.reduce(0) { $0 + 10 + $1.key.utf8.count + ($1.value?.count ?? 0) }
@@ -243,6 +249,20 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             open.builder.estimatedSize + approximateSize > topicTable[t].batchLimit
         {
             takeBatch(t, p)
+            // A record without a key moves on to the next sticky partition (KIP-480).
+            if key == nil && explicitPartition == nil && count > 1 {
+                stickyCounter &+= 1
+                p = (p + 1 + Int(stickyCounter % UInt32(count - 1))) % count
+                topicTable[t].sticky = Int32(p)
+                guard topicTable[t].partitions[p] != nil else {
+                    throw topicTable[t].offline[Int32(p)] ?? LogError(.corruptLog, "partition \(topic)-\(p) is offline")
+                }
+                if let open = topicTable[t].accumulators[p], !open.builder.isEmpty,
+                    open.builder.estimatedSize + approximateSize > topicTable[t].batchLimit
+                {
+                    takeBatch(t, p)
+                }
+            }
         }
         if topicTable[t].accumulators[p] == nil {
             topicTable[t].accumulators[p] = Accumulator(
@@ -254,7 +274,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             if openBatches == 1 { condition.broadcast() }
         }
         let receipt = SendReceipt(
-            partition: partition, batchId: topicTable[t].accumulators[p]?.id ?? 0,
+            partition: Int32(p), batchId: topicTable[t].accumulators[p]?.id ?? 0,
             index: topicTable[t].accumulators[p]?.builder.recordCount ?? 0)
         if let completion { topicTable[t].accumulators[p]?.completions.append((receipt.index, completion)) }
         let full = topicTable[t].append(
@@ -369,7 +389,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         pendingCompression.append(
             SealedBatch(
                 slot: slot, key: PartitionKey(topic: entry.name, partition: Int32(p)), accumulator: accumulator,
-                compression: entry.compression, level: entry.level))
+                compression: entry.compression, level: entry.level, tracker: nil))
         condition.broadcast()
     }
 
@@ -429,7 +449,8 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             let partition = try log.partition(batch.key.topic, batch.key.partition)
             encoded = EncodedBatch(
                 key: batch.key, partition: partition, bytes: bytes, recordCount: Int(batch.accumulator.builder.recordCount),
-                sendTimes: batch.accumulator.sendTimes, id: batch.accumulator.id, completions: batch.accumulator.completions)
+                sendTimes: batch.accumulator.sendTimes, id: batch.accumulator.id, completions: batch.accumulator.completions,
+                tracker: batch.tracker)
         } catch {
             failure = error
         }
@@ -443,7 +464,11 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
                 queuedBytes += encoded.bytes.count
             } else {
                 queue.remove(at: index)
-                firstError = firstError ?? failure
+                if let tracker = batch.tracker {
+                    tracker.complete(failure)
+                } else {
+                    firstError = firstError ?? failure
+                }
                 inFlight -= 1
             }
         }
@@ -475,10 +500,11 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             queue.removeFirst(ready)
             condition.unlock()
 
-            let (failure, acknowledged, failed) = write(work)
+            let (failure, acknowledged, failed, sessionFailures) = write(work)
 
             let written = work.count
             condition.lock()
+            for (index, batch) in work.enumerated() { batch.tracker?.complete(sessionFailures[index]) }
             queuedBytes -= work.reduce(0) { $0 + $1.bytes.count }
             while freeBuffers.count < Self.poolLimit, var buffer = work.popLast()?.bytes {
                 buffer.removeAll(keepingCapacity: true)
@@ -501,18 +527,24 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
 
     /// Appends the batches, then acknowledges each partition once (one fsync per partition
     /// covers every batch written to it in this round).
-    private func write(_ work: [EncodedBatch]) -> ((any Error)?, [ProducerAcknowledgement], [ProducerFailure]) {
+    /// - Returns: the first failure of a batch `send` sealed (for `flush`), the acknowledged and
+    ///   the failed batches (for the callbacks), and the failures of session batches by their
+    ///   index in `work` (for their sessions' `flush`).
+    private func write(
+        _ work: [EncodedBatch]
+    ) -> ((any Error)?, [ProducerAcknowledgement], [ProducerFailure], [Int: any Error]) {
         var failure: (any Error)?
-        var results: [(EncodedBatch, AppendResult)] = []
+        var sessionFailures: [Int: any Error] = [:]
+        var results: [(index: Int, batch: EncodedBatch, result: AppendResult)] = []
         var ends: [ObjectIdentifier: (Partition, Int64)] = [:]
         var failures: [ProducerFailure] = []
-        for batch in work {
+        for (index, batch) in work.enumerated() {
             do {
                 let result = try batch.partition.write(batch.bytes)
-                results.append((batch, result))
+                results.append((index, batch, result))
                 ends[ObjectIdentifier(batch.partition)] = (batch.partition, result.nextOffset)
             } catch {
-                failure = failure ?? error
+                if batch.tracker == nil { failure = failure ?? error } else { sessionFailures[index] = error }
                 failures.append(ProducerFailure(topic: batch.key.topic, partition: batch.key.partition, batchId: batch.id, error: error))
                 for (_, completion) in batch.completions { completion(.failure(error)) }
             }
@@ -520,14 +552,14 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         var failed: [ObjectIdentifier: any Error] = [:]
         for (id, (partition, end)) in ends {
             do { try partition.acknowledge(upTo: end) } catch {
-                failure = failure ?? error
                 failed[id] = error
             }
         }
         let now = monotonicNanos()
         var acknowledged: [ProducerAcknowledgement] = []
-        for (batch, result) in results {
+        for (index, batch, result) in results {
             if let error = failed[ObjectIdentifier(batch.partition)] {
+                if batch.tracker == nil { failure = failure ?? error } else { sessionFailures[index] = error }
                 failures.append(ProducerFailure(topic: batch.key.topic, partition: batch.key.partition, batchId: batch.id, error: error))
                 for (_, completion) in batch.completions { completion(.failure(error)) }
             } else {
@@ -540,7 +572,144 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
                         recordCount: result.recordCount, sendTimesNanos: batch.sendTimes, acknowledgedAtNanos: now))
             }
         }
-        return (failure, acknowledged, failures)
+        return (failure, acknowledged, failures, sessionFailures)
+    }
+}
+
+// MARK: Sessions
+
+extension LogProducer {
+    /// A thread-confined front end that batches without taking this producer's lock per record;
+    /// see `LogProducerSession`.
+    public func makeSession() -> LogProducerSession { LogProducerSession(producer: self) }
+
+    /// What a session needs to know about a topic to partition and batch for it.
+    struct TopicLayout {
+        var name: String
+        var partitionCount: Int
+        /// Per partition, why it cannot be written to (nil: it can).
+        var offline: [(any Error)?]
+        var compression: CompressionCodec
+        var level: Int32
+        /// Uncompressed bytes a batch may reach (see `TopicEntry.batchLimit`).
+        var batchLimit: Int
+        var maxMessageBytes: Int
+    }
+
+    /// Reads `topic`'s layout from the log (no producer lock).
+    func layout(of topic: String) throws -> TopicLayout {
+        let count = try log.partitionCount(topic)
+        var offline: [(any Error)?] = []
+        offline.reserveCapacity(count)
+        for id in 0..<Int32(count) {
+            do {
+                _ = try log.partition(topic, id)
+                offline.append(nil)
+            } catch {
+                offline.append(error)
+            }
+        }
+        let config = try log.describeTopic(topic).config
+        return TopicLayout(
+            name: topic, partitionCount: count, offline: offline,
+            compression: config.compression == .uncompressed ? .none : .zstd, level: config.zstdLevel,
+            batchLimit: max(1, min(configuration.batchSize, config.maxMessageBytes - RecordBatchHeader.size - 8192)),
+            maxMessageBytes: config.maxMessageBytes)
+    }
+
+    /// The batch size a session's builders start with: enough for a partial batch, growing
+    /// to `batch.size` for a busy partition.
+    var sessionBuilderCapacity: Int { min(configuration.batchSize + configuration.batchSize / 8, 64 << 10) }
+
+    /// Hands a session's sealed batches to the compressors and the writer, in order, with one
+    /// lock acquisition: reserves their write slots, counts them in `tracker` and toward
+    /// `buffer.memory`. Blocks first while `buffer.memory` is full (backpressure). When the
+    /// compressors are behind, compresses the oldest waiting batch on the calling thread.
+    /// - Returns: emptied builders from the pool for the session's next batches, `spares` at most.
+    /// - Throws: when the producer is closed (the batches are dropped).
+    func submit(_ batches: inout [SessionBatch], tracker: FlushTracker, spares: Int) throws -> [RecordBatchBuilder] {
+        guard !batches.isEmpty else { return [] }
+        var help: SealedBatch?
+        condition.lock()
+        defer {
+            condition.unlock()
+            if let help { encodeAndQueue(help) }
+        }
+        while queuedBytes + pendingBytes >= configuration.bufferMemory && !closed { condition.wait() }
+        guard !closed else {
+            batches.removeAll(keepingCapacity: true)
+            throw LogError(.storage, "producer is closed")
+        }
+        for batch in batches {
+            let slot = nextSlot
+            nextSlot += 1
+            queue.append((slot, nil))
+            inFlight += 1
+            tracker.pending += 1
+            tracker.lastSlot = slot
+            pendingBytes += batch.builder.recordBytes.count
+            pendingCompression.append(
+                SealedBatch(
+                    slot: slot, key: PartitionKey(topic: batch.topic, partition: batch.partition),
+                    accumulator: Accumulator(builder: batch.builder, id: nextBatchId, createdNanos: 0), compression: batch.compression,
+                    level: batch.level, tracker: tracker))
+            nextBatchId += 1
+        }
+        var taken: [RecordBatchBuilder] = []
+        while taken.count < min(spares, batches.count), let builder = freeBuilders.popLast() { taken.append(builder) }
+        batches.removeAll(keepingCapacity: true)
+        condition.broadcast()
+        if pendingCompression.count > compressorsRunning { help = popPendingCompression() }
+        return taken
+    }
+
+    /// Compresses, on the calling thread, waiting batches that were sealed no later than
+    /// `tracker`'s last: the writer keeps the write order, so those hold up the session's own.
+    func helpCompress(through tracker: FlushTracker) {
+        while true {
+            condition.lock()
+            let batch = pendingCompression.first.flatMap { $0.slot <= tracker.lastSlot ? popPendingCompression() : nil }
+            condition.unlock()
+            guard let batch else { return }
+            encodeAndQueue(batch)
+        }
+    }
+
+    /// Waits until every batch counted in `tracker` is acknowledged or failed.
+    /// - Throws: the first failure among them (then forgotten).
+    func wait(for tracker: FlushTracker) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while tracker.pending > 0 { condition.wait() }
+        if let error = tracker.firstError {
+            tracker.firstError = nil
+            throw error
+        }
+    }
+}
+
+/// One batch a session sealed, on its way to `LogProducer.submit`.
+struct SessionBatch {
+    var topic: String
+    var partition: Int32
+    var builder: RecordBatchBuilder
+    var compression: CompressionCodec
+    var level: Int32
+}
+
+/// The batches of one session that are sealed but not yet acknowledged or failed. Guarded by
+/// the producer's lock (`LogProducer.condition`); the writer completes them.
+final class FlushTracker: @unchecked Sendable {  // every field is read and written under the producer's lock
+    var pending = 0
+    /// The write slot of the session's latest batch.
+    var lastSlot: UInt64 = 0
+    /// The first failure since the session last flushed.
+    var firstError: (any Error)?
+
+    /// One batch done: acknowledged (`error` nil) or failed. Under the producer's lock.
+    func complete(_ error: (any Error)?) {
+        pending -= 1
+        if let error, firstError == nil { firstError = error }
     }
 }
 

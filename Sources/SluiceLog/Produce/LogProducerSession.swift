@@ -1,0 +1,236 @@
+/// A thread-confined batching front end of a `LogProducer`: one per producing thread (a stream
+/// thread, say), for the hot path from an operator to durable record batches.
+///
+/// `send` appends to an open batch this session holds per (topic, partition) — no lock, no
+/// atomic, no wake-up per record. A full batch is sealed and handed to the producer's
+/// compressor and writer threads with one lock acquisition; `flush()` seals the open batches
+/// and waits for exactly this session's batches, not for other threads' records.
+///
+/// Partitioning is the producer's (Kafka's): an explicit partition wins; a keyed record goes to
+/// `murmur2(key) % partitions` (`Partitioner`); a record without a key sticks to one partition
+/// until the session's batch there is full, then moves on (sticky partitioning, KIP-480).
+/// Partition counts are cached per topic and re-read at a `flush()` a second or more after the
+/// last read, or when an explicit partition is beyond the cached count.
+///
+/// Ordering: records of one session to one partition are written in send order.
+///
+/// Durability: when `flush()` returns without throwing, every record this session sent before
+/// it is in the log and acknowledged under its topic's durability mode (fsynced in `strict`).
+/// Records are not written before a batch fills or `flush()` seals it — there is no linger
+/// timer (no other thread may touch the open batches) — so flush at the end of each unit of
+/// work. A session released with open batches hands them to the writer without waiting.
+///
+/// Backpressure: sealing blocks while the producer's `buffer.memory` is full of batches waiting
+/// to be compressed or written. The open batches themselves (at most `batch.size` per partition
+/// written to) are not counted.
+///
+/// Thread-confinement: not `Sendable`. Use a session from one thread at a time (hand it over
+/// only with a happens-before edge, such as a join). Sessions of one producer on different
+/// threads run independently; the producer must outlive its sessions' last `flush()`.
+public final class LogProducerSession {
+    private let producer: LogProducer
+    private let tracker = FlushTracker()
+    /// All mutable state in one value, so a `send` makes one exclusive access to it.
+    private var state: State
+
+    init(producer: LogProducer) {
+        self.producer = producer
+        state = State(builderCapacity: producer.sessionBuilderCapacity)
+    }
+
+    deinit {
+        state.sealAll()
+        _ = try? producer.submit(&state.sealed, tracker: tracker, spares: 0)
+    }
+
+    /// Appends one record to its partition's open batch; seals the batch when it is full.
+    /// - Parameter timestamp: milliseconds since the epoch; now when nil.
+    /// - Throws: `unknownTopicOrPartition` for a missing topic or partition, `messageTooLarge`
+    ///   for a record no batch can hold, the offline partition's error, or (when sealing) that
+    ///   the producer is closed. Write failures surface from `flush()`.
+    public func send(
+        topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+        headers: [RecordHeader] = [], timestamp: Int64? = nil
+    ) throws {
+        try state.send(
+            topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp ?? wallClockMillis(),
+            producer: producer)
+        if !state.sealed.isEmpty { try submitSealed() }
+    }
+
+    /// `send` for byte arrays.
+    public func send(
+        topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader] = [], timestamp: Int64? = nil
+    ) throws {
+        try withOptionalBytes(key) { key in
+            try withOptionalBytes(value) { value in
+                try send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
+            }
+        }
+    }
+
+    /// Seals every open batch of this session and waits until each batch it sealed since the
+    /// last `flush()` is acknowledged (durable under its topic's durability mode) or failed.
+    /// While waiting, compresses on this thread the batches that are ahead of its own.
+    /// Returns at once when the session sent nothing since the last flush.
+    /// - Throws: the first failure among those batches; their records may be missing from the log.
+    public func flush() throws {
+        state.sealAll()
+        try submitSealed()
+        state.refreshIfStale(producer)
+        guard state.outstanding else { return }
+        producer.helpCompress(through: tracker)
+        state.outstanding = false
+        try producer.wait(for: tracker)
+    }
+
+    private func submitSealed() throws {
+        guard !state.sealed.isEmpty else { return }
+        state.outstanding = true
+        let wanted = State.spareLimit - state.spares.count
+        let spares = try producer.submit(&state.sealed, tracker: tracker, spares: wanted)
+        if !spares.isEmpty { state.spares += spares }
+    }
+}
+
+extension LogProducerSession {
+    /// A topic as a session writes it: its layout and an open batch per partition.
+    struct OpenTopic {
+        var layout: LogProducer.TopicLayout
+        /// Per partition; an empty builder is no open batch.
+        var builders: [RecordBatchBuilder]
+        var sticky: Int32
+        var fetchedNanos: UInt64
+    }
+
+    struct State {
+        static let spareLimit = 4
+        let builderCapacity: Int
+        var topics: [OpenTopic] = []
+        /// Index in `topics` of the last topic sent to.
+        var last = 0
+        /// Sealed batches not yet handed to the producer.
+        var sealed: [SessionBatch] = []
+        /// Emptied builders from the producer's pool, for the next batches.
+        var spares: [RecordBatchBuilder] = []
+        /// Whether batches were handed over since the last flush waited.
+        var outstanding = false
+        var stickyCounter: UInt32 = 0
+
+        init(builderCapacity: Int) { self.builderCapacity = builderCapacity }
+
+        mutating func send(
+            topic: String, partition explicit: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: [RecordHeader],
+            timestamp: Int64, producer: LogProducer
+        ) throws {
+            let t = try index(of: topic, producer)
+            var count = topics[t].layout.partitionCount
+            let partition: Int32
+            if let explicit {
+                if explicit >= count && explicit >= 0 {
+                    try reload(t, producer)  // the topic may have grown since it was cached
+                    count = topics[t].layout.partitionCount
+                }
+                partition = explicit
+            } else if let key {
+                partition = Partitioner.partition(forKey: key, partitionCount: count)
+            } else {
+                partition = topics[t].sticky
+            }
+            guard partition >= 0, Int(partition) < count else {
+                throw LogError(.unknownTopicOrPartition, "topic '\(topic)' has partitions 0…\(count - 1); there is no partition \(partition)")
+            }
+            var p = Int(partition)
+            // Kafka's RecordTooLargeException: a record that cannot fit any batch is refused at once.
+            var size = RecordBatchHeader.size + 32 + (key?.count ?? 0) + (value?.count ?? 0)
+            for header in headers { size += 10 + header.key.utf8.count + (header.value?.count ?? 0) }
+            let limit = topics[t].layout.batchLimit
+            if size > topics[t].layout.maxMessageBytes {
+                throw LogError(
+                    .messageTooLarge,
+                    "a record of about \(size) bytes exceeds max.message.bytes=\(topics[t].layout.maxMessageBytes) of topic \(topic)")
+            }
+            let sticky = key == nil && explicit == nil && count > 1
+            if !topics[t].builders[p].isEmpty && topics[t].builders[p].estimatedSize + size > limit {
+                // A record that would push the open batch past the limit starts a new one; a
+                // record without a key moves on to the next sticky partition (KIP-480).
+                seal(t, p)
+                if sticky {
+                    p = nextSticky(t, after: p, count)
+                    if !topics[t].builders[p].isEmpty && topics[t].builders[p].estimatedSize + size > limit { seal(t, p) }
+                }
+            }
+            if let offline = topics[t].layout.offline[p] { throw offline }
+            if topics[t].builders[p].isEmpty && topics[t].builders[p].recordBytes.capacity == 0 {
+                topics[t].builders[p] = spares.popLast() ?? RecordBatchBuilder(capacity: builderCapacity)
+            }
+            topics[t].builders[p].append(key: key, value: value, headers: headers, timestamp: timestamp)
+            guard topics[t].builders[p].estimatedSize >= limit else { return }
+            seal(t, p)
+            if sticky { _ = nextSticky(t, after: p, count) }
+        }
+
+        /// Moves topic `t`'s sticky partition on from `p` to another one.
+        mutating func nextSticky(_ t: Int, after p: Int, _ count: Int) -> Int {
+            stickyCounter &+= 1
+            let next = (p + 1 + Int(stickyCounter % UInt32(count - 1))) % count
+            topics[t].sticky = Int32(next)
+            return next
+        }
+
+        /// Moves partition `p`'s open batch of topic `t` to `sealed`.
+        mutating func seal(_ t: Int, _ p: Int) {
+            var builder = RecordBatchBuilder()
+            swap(&builder, &topics[t].builders[p])
+            sealed.append(
+                SessionBatch(
+                    topic: topics[t].layout.name, partition: Int32(p), builder: builder, compression: topics[t].layout.compression,
+                    level: topics[t].layout.level))
+        }
+
+        /// Seals every open batch.
+        mutating func sealAll() {
+            for t in topics.indices {
+                for p in topics[t].builders.indices where !topics[t].builders[p].isEmpty { seal(t, p) }
+            }
+        }
+
+        @inline(__always)
+        mutating func index(of topic: String, _ producer: LogProducer) throws -> Int {
+            if last < topics.count && topics[last].layout.name == topic { return last }
+            if let found = topics.firstIndex(where: { $0.layout.name == topic }) {
+                last = found
+                return found
+            }
+            let layout = try producer.layout(of: topic)
+            topics.append(
+                OpenTopic(
+                    layout: layout, builders: Array(repeating: RecordBatchBuilder(), count: layout.partitionCount),
+                    sticky: Int32.random(in: 0..<Int32(max(1, layout.partitionCount))), fetchedNanos: monotonicNanos()))
+            last = topics.count - 1
+            return last
+        }
+
+        /// Re-reads topic `t`'s layout, keeping its open batches.
+        mutating func reload(_ t: Int, _ producer: LogProducer) throws {
+            let layout = try producer.layout(of: topics[t].layout.name)
+            let count = layout.partitionCount
+            if count > topics[t].builders.count {
+                topics[t].builders += Array(repeating: RecordBatchBuilder(), count: count - topics[t].builders.count)
+            }
+            topics[t].layout = layout
+            if topics[t].sticky >= count { topics[t].sticky = Int32.random(in: 0..<Int32(max(1, count))) }
+            topics[t].fetchedNanos = monotonicNanos()
+        }
+
+        /// Re-reads the layouts read a second or more ago. Called with no batch open.
+        mutating func refreshIfStale(_ producer: LogProducer) {
+            guard !topics.isEmpty else { return }
+            let now = monotonicNanos()
+            for t in topics.indices where now &- topics[t].fetchedNanos >= 1_000_000_000 {
+                // A topic that went away keeps its old layout; the next send to it fails at the writer.
+                try? reload(t, producer)
+            }
+        }
+    }
+}
