@@ -26,39 +26,59 @@
 ///   leaves it as it was when it throws.
 ///
 /// Thread safety: a `Sendable` value with no mutable state of its own; any number of tasks may
-/// share one (the coders inside borrow scratch memory per call, see ``FastJSONDecoder``).
-public struct JSONCodec<Value: Codable>: Sendable {
+/// share one (the coders inside borrow scratch memory per call, see ``FastJSONDecoder``). The
+/// conformance is unchecked only because the two paths are closures that use `Value`'s
+/// metatype (not `Sendable` for every `Value`); besides it they capture only `Sendable` values.
+public struct JSONCodec<Value: Codable>: @unchecked Sendable {
     /// The Codable decoder (and its key strategy).
     public let decoder: FastJSONDecoder
     /// The Codable encoder (and its key strategy).
     public let encoder: FastJSONEncoder
-    /// Reads `Value` through its `init(json:)`, when `Value` is ``JSONReadable``.
-    private let reader: (any DirectReading<Value>)?
-    /// Writes `Value` through its `write(json:)`, when `Value` is ``JSONWritable``.
-    private let writer: (any DirectWriting<Value>)?
-    /// The decoder of the reader path: keys as written.
-    private let plainDecoder = FastJSONDecoder()
+    /// Whether `decode` goes through `Value`'s ``JSONReadable`` reader.
+    public let readsDirectly: Bool
+    /// Whether `encode` goes through `Value`'s ``JSONWritable`` writer.
+    public let writesDirectly: Bool
+    /// `decode`'s path (reader or Codable), chosen at `init`.
+    ///
+    /// Why a closure: callers that hold the codec generically (`JSONSerde`, called through
+    /// `any Serde<Value>`) run unspecialized code, where touching a `JSONCodec<Value>` value
+    /// asks the runtime for its generic metadata on every call (~400 instructions). A closure
+    /// has the same layout for every `Value`, so a caller may copy it out once and call it with
+    /// no metadata lookup at all.
+    package let decodeBody: (UnsafeRawBufferPointer) throws -> Value
+    /// `encode(_:into:)`'s path (writer or Codable), chosen at `init`; see `decodeBody`. Leaves
+    /// `bytes` as they were when it throws.
+    package let encodeBody: (Value, inout [UInt8]) throws -> Void
 
     public init(
         keyDecodingStrategy: FastJSONDecoder.KeyDecodingStrategy = .useDefaultKeys,
         keyEncodingStrategy: FastJSONEncoder.KeyEncodingStrategy = .useDefaultKeys
     ) {
-        decoder = FastJSONDecoder(keyDecodingStrategy: keyDecodingStrategy)
-        encoder = FastJSONEncoder(keyEncodingStrategy: keyEncodingStrategy)
-        reader = (Value.self as? any JSONReadable.Type).flatMap { Self.reader(for: $0) }
-        writer = (Value.self as? any JSONWritable.Type).flatMap { Self.writer(for: $0) }
+        let decoder = FastJSONDecoder(keyDecodingStrategy: keyDecodingStrategy)
+        let encoder = FastJSONEncoder(keyEncodingStrategy: keyEncodingStrategy)
+        self.decoder = decoder
+        self.encoder = encoder
+        let reader = (Value.self as? any JSONReadable.Type).flatMap { Self.reader(for: $0) }
+        let writer = (Value.self as? any JSONWritable.Type).flatMap { Self.writer(for: $0) }
+        readsDirectly = reader != nil
+        writesDirectly = writer != nil
+        if let reader {
+            // The decoder of the reader path: keys as written.
+            let plainDecoder = FastJSONDecoder()
+            decodeBody = { try reader.read(plainDecoder, $0) }
+        } else {
+            decodeBody = { try decoder.decode(Value.self, from: $0) }
+        }
+        if let writer {
+            encodeBody = { try writer.write($0, into: &$1) }
+        } else {
+            encodeBody = { try encoder.encode($0, into: &$1) }
+        }
     }
-
-    /// Whether `decode` goes through `Value`'s ``JSONReadable`` reader.
-    public var readsDirectly: Bool { reader != nil }
-
-    /// Whether `encode` goes through `Value`'s ``JSONWritable`` writer.
-    public var writesDirectly: Bool { writer != nil }
 
     /// The `Value` in the JSON text `bytes` (UTF-8).
     public func decode(_ bytes: UnsafeRawBufferPointer) throws -> Value {
-        if let reader { return try reader.read(plainDecoder, bytes) }
-        return try decoder.decode(Value.self, from: bytes)
+        try decodeBody(bytes)
     }
 
     /// The `Value` in the JSON text `bytes` (UTF-8).
@@ -68,8 +88,7 @@ public struct JSONCodec<Value: Codable>: Sendable {
 
     /// Appends the JSON text of `value` to `bytes`; on error `bytes` is left as it was.
     public func encode(_ value: Value, into bytes: inout [UInt8]) throws {
-        if let writer { return try writer.write(value, into: &bytes) }
-        try encoder.encode(value, into: &bytes)
+        try encodeBody(value, &bytes)
     }
 
     /// The JSON text of `value`.

@@ -84,17 +84,28 @@ public struct BytesSerde: Serde {
 ///
 /// Thread safety: a `Sendable` value without mutable state of its own; the runtime calls one
 /// serde from several task threads at once (each call borrows its own scratch memory).
-public struct JSONSerde<Value: Codable & Sendable>: Serde {
-    private let codec: JSONCodec<Value>
+///
+/// Cost per call: the runtime calls serdes through `any Serde<Value>`, so these methods run as
+/// unspecialized generic code. The serde therefore keeps only the codec's two paths, as
+/// closures (the same layout for every `Value`), not the `JSONCodec<Value>` itself, whose use
+/// in unspecialized code would look up its generic metadata on every record. (The conformance
+/// to `Sendable` is unchecked for the reason `JSONCodec`'s is.)
+public struct JSONSerde<Value: Codable & Sendable>: Serde, @unchecked Sendable {
+    /// `JSONCodec.decodeBody` of the snake_case codec.
+    private let decodeBody: (UnsafeRawBufferPointer) throws -> Value
+    /// `JSONCodec.encodeBody` of the snake_case codec.
+    private let encodeBody: (Value, inout [UInt8]) throws -> Void
 
     public init() {
-        codec = JSONCodec(keyDecodingStrategy: .convertFromSnakeCase, keyEncodingStrategy: .convertToSnakeCase)
+        let codec = JSONCodec<Value>(keyDecodingStrategy: .convertFromSnakeCase, keyEncodingStrategy: .convertToSnakeCase)
+        decodeBody = codec.decodeBody
+        encodeBody = codec.encodeBody
     }
 
     /// Appends the JSON text of `value` to `bytes`.
     public func encode(_ value: Value, into bytes: inout [UInt8]) throws {
         do {
-            try codec.encode(value, into: &bytes)
+            try encodeBody(value, &bytes)
         } catch {
             throw SerdeError.json(error, encoding: Value.self)
         }
@@ -102,7 +113,7 @@ public struct JSONSerde<Value: Codable & Sendable>: Serde {
 
     public func decode(_ bytes: UnsafeRawBufferPointer) throws -> Value {
         do {
-            return try codec.decode(bytes)
+            return try decodeBody(bytes)
         } catch {
             throw SerdeError.json(error, decoding: Value.self, byteCount: bytes.count)
         }

@@ -20,22 +20,33 @@
 /// `encode(to:)`, in the same order and with the keys the encoder's strategy makes of them,
 /// produces the same bytes either way.
 public protocol JSONWritable {
+    /// Writes the value through `json`. The writer is lent for this call only: it may point
+    /// at memory of the caller's frame, so a copy of it must not outlive the call.
     func write(json: inout JSONWriter) throws
 }
 
 extension JSONWritable {
     /// Appends the JSON text of this value to `bytes`, in place (no intermediate array). On
     /// error, `bytes` is left as it was.
+    ///
+    /// The value is written into stack memory with plain stores and appended to `bytes` once,
+    /// at the end (or whenever that memory fills up), rather than growing the array per call.
     public func writeJSON(into bytes: inout [UInt8]) throws {
         var writer = JSONWriter()
-        swap(&writer.bytes, &bytes)
-        defer { swap(&writer.bytes, &bytes) }
-        let start = writer.bytes.count
-        do {
-            try write(json: &writer)
-        } catch {
-            writer.bytes.removeSubrange(start...)
-            throw error
+        swap(&writer.storage, &bytes)
+        defer { swap(&writer.storage, &bytes) }
+        let start = writer.storage.count
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: JSONWriter.scratchCapacity) { scratch in
+            writer.scratch = scratch
+            defer { writer.scratch = UnsafeMutableBufferPointer(start: nil, count: 0) }
+            do {
+                try write(json: &writer)
+                writer.flushScratch()
+            } catch {
+                writer.scratchCount = 0
+                writer.storage.removeSubrange(start...)
+                throw error
+            }
         }
     }
 
@@ -50,9 +61,10 @@ extension JSONWritable {
 /// Writes compact JSON text into a byte array, value by value: the encoder behind
 /// ``JSONWritable``.
 ///
-/// A writer is a plain value over its `bytes`; each call appends straight into the array's
-/// spare capacity (grown geometrically), with no tree of values, no per-container state and no
-/// Codable dispatch. Commas are placed by the writer: members and elements are separated as
+/// A writer is a plain value over its `bytes`; each call stores its text with one capacity
+/// check, into stack memory lent by `writeJSON(into:)` (moved to the array once per value) or
+/// else straight into the array's spare capacity (grown geometrically), with no tree of values,
+/// no per-container state and no Codable dispatch. Commas are placed by the writer: members and elements are separated as
 /// they are written, so `object { }` and `array { }` (or the `begin`/`end` pairs) only need to
 /// nest properly.
 ///
@@ -66,7 +78,20 @@ extension JSONWritable {
 /// that is not JSON. Use the `object { }` and `array { }` forms and `member` to rule it out.
 public struct JSONWriter {
     /// The text written so far (and whatever the array held before).
-    public internal(set) var bytes: [UInt8]
+    public var bytes: [UInt8] {
+        guard scratchCount > 0, let base = scratch.baseAddress else { return storage }
+        return storage + UnsafeBufferPointer(start: base, count: scratchCount)
+    }
+    /// The text, apart from the last `scratchCount` bytes, which are still in `scratch`.
+    var storage: [UInt8]
+    /// Memory lent by `writeJSON(into:)` for the length of one call (empty otherwise): values
+    /// go there with plain stores, and move to `storage` in one append when it fills up or the
+    /// value is complete. A writer that has none appends to `storage` directly.
+    var scratch = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+    /// How many bytes of `scratch` hold text.
+    var scratchCount = 0
+    /// How much stack `writeJSON(into:)` lends: room for every small record in one go.
+    static let scratchCapacity = 512
     /// Whether the next member or element needs a comma before it: a value was completed in
     /// the innermost open container.
     var needsComma = false
@@ -76,7 +101,7 @@ public struct JSONWriter {
 
     /// A writer that appends to `bytes`.
     public init(bytes: [UInt8] = []) {
-        self.bytes = bytes
+        storage = bytes
     }
 
     // MARK: Containers
@@ -138,7 +163,10 @@ public struct JSONWriter {
     public mutating func uint64(_ value: UInt64) { integer(value) }
 
     /// The shortest text that reads back as `value`; throws for NaN and infinities.
-    public mutating func double(_ value: Double) throws(JSONError) { try floatingPoint(value) }
+    public mutating func double(_ value: Double) throws(JSONError) {
+        guard value.isFinite else { throw JSONWriter.nonConforming(value, key: nil) }
+        finiteDouble(value)
+    }
 
     /// The shortest text that reads back as `value`; throws for NaN and infinities.
     public mutating func float(_ value: Float) throws(JSONError) { try floatingPoint(value) }
@@ -177,14 +205,14 @@ public struct JSONWriter {
     public mutating func member(_ key: StaticString, _ value: Double) throws(JSONError) {
         guard value.isFinite else { throw JSONWriter.nonConforming(value, key: "\(key)") }
         self.key(key)
-        try floatingPoint(value)
+        finiteDouble(value)
     }
 
     /// Throws for NaN and infinities (naming `key`), writing nothing.
     public mutating func member(_ key: StaticString, _ value: Float) throws(JSONError) {
         guard value.isFinite else { throw JSONWriter.nonConforming(value, key: "\(key)") }
         self.key(key)
-        try floatingPoint(value)
+        standardText(value)
     }
 
     public mutating func member<T: JSONWritable>(_ key: StaticString, _ value: T) throws {
@@ -201,16 +229,39 @@ public struct JSONWriter {
 
     // MARK: Writing bytes
 
-    /// Runs `body` on room for `capacity` more bytes at the end of `bytes`; it returns how
+    /// Runs `body` on room for `capacity` more bytes at the end of the text; it returns how
     /// many it wrote (at most `capacity`). One capacity check per value, then plain stores.
     @inline(__always)
     mutating func write(upTo capacity: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
-        bytes.append(addingCapacity: capacity) { span in
+        if let base = scratch.baseAddress, capacity <= scratch.count &- scratchCount {
+            scratchCount &+= body(base + scratchCount)
+        } else {
+            writeOutsideScratch(upTo: capacity, body)
+        }
+    }
+
+    /// `write(upTo:_:)` when the scratch memory is full or absent: moves its text to
+    /// `storage`, then writes into it if the value fits, or else straight into `storage`.
+    @inline(never)
+    mutating func writeOutsideScratch(upTo capacity: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        flushScratch()
+        if let base = scratch.baseAddress, capacity <= scratch.count {
+            scratchCount = body(base)
+            return
+        }
+        storage.append(addingCapacity: capacity) { span in
             span.withUnsafeMutableBufferPointer { buffer, count in
                 guard let base = buffer.baseAddress else { return }
                 count = min(body(base), buffer.count)
             }
         }
+    }
+
+    /// Moves the text in `scratch` to the end of `storage`.
+    mutating func flushScratch() {
+        guard scratchCount > 0, let base = scratch.baseAddress else { return }
+        storage.append(contentsOf: UnsafeBufferPointer(start: base, count: scratchCount))
+        scratchCount = 0
     }
 
     /// How many bytes go before the next value: the comma if one is due, and the pending key
@@ -277,7 +328,10 @@ public struct JSONWriter {
     @inline(__always)
     mutating func close(_ bracket: UInt8) {
         flushKey()
-        bytes.append(bracket)
+        write(upTo: 1) { p in
+            p[0] = bracket
+            return 1
+        }
         needsComma = true
     }
 
@@ -359,7 +413,11 @@ public struct JSONWriter {
         if let prefix { out.append(prefix) }
         out.appendString(utf8)
         if colon { out.append(ASCII.colon) }
-        bytes.append(contentsOf: out.bytes)
+        let text = out.bytes
+        write(upTo: text.count) { p in
+            if let source = text.baseAddress { p.update(from: source, count: text.count) }
+            return text.count
+        }
     }
 
     /// Whether any byte of `utf8` is `"`, `\` or a control character: eight at a time, the
@@ -445,6 +503,76 @@ public struct JSONWriter {
     /// "00" "01" … "99": the two digits of every number below 100.
     static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
+    /// `value` (finite) as `standardText` writes it, by a shortcut for the common case: a
+    /// decimal with few enough digits that plain `Double` arithmetic finds and checks it.
+    ///
+    /// Why it is the same text: `Double(m) / 10^k` is correctly rounded, so it equals `value`
+    /// exactly when the decimal `m / 10^k` reads back as `value`. `k` is tried from 0 up and
+    /// the first that reads back is taken, so the text has the fewest digits any decimal
+    /// reading back as `value` can have (as `description`'s). While `magnitude * 10^k < 2^50`,
+    /// decimals `10^-k` apart are more than four ulps apart, so at most one of them reads back
+    /// (no closer one can tie it) and `m`, rounded from `magnitude * 10^k` (which is within a
+    /// quarter of it), is that one. Below 0.001 `description` switches to exponents, and from
+    /// 2^50 up this bound fails: both go to the standard library, as does any value no `k`
+    /// reaches (such as `0.1 + 0.2`). The randomized test in `WriterDoubleTests` compares the
+    /// two texts.
+    @inline(__always)
+    mutating func finiteDouble(_ value: Double) {
+        let magnitude = value.magnitude
+        guard magnitude >= 0.001 || magnitude == 0 else { return standardText(value) }
+        var scale = 1.0
+        var k = 0
+        while true {
+            let scaled = magnitude * scale
+            guard scaled < 0x1p50 else { return standardText(value) }
+            let m = Int64(scaled + 0.5)
+            if Double(m) / scale == magnitude {
+                let negative = value.sign == .minus
+                return emit(upTo: 40) { p in JSONWriter.decimal(m, fractionDigits: k, negative: negative, at: p) }
+            }
+            if k == 6 && !JSONWriter.readsBack(magnitude, fromLargest: scale) { return standardText(value) }
+            scale *= 10
+            k &+= 1
+        }
+    }
+
+    /// Whether some decimal `m / 10^k` with `10^k >= scale` and `magnitude * 10^k < 2^50`
+    /// reads back as `magnitude`: whether the one with the largest such `k` does, since one that
+    /// reads back still does with more (zero) digits. Lets `finiteDouble` give up on a value
+    /// with many digits after one test rather than one per digit.
+    @inline(__always)
+    static func readsBack(_ magnitude: Double, fromLargest scale: Double) -> Bool {
+        var scale = scale
+        while magnitude * scale * 10 < 0x1p50 { scale *= 10 }
+        guard magnitude * scale < 0x1p50 else { return false }
+        return Double(Int64(magnitude * scale + 0.5)) / scale == magnitude
+    }
+
+    /// Writes `m / 10^fractionDigits` (`m` < 2^50) at `p` as `description` spells it (without
+    /// a trailing `.0`): integer digits, then the point and exactly `fractionDigits` digits;
+    /// returns the length (at most 40).
+    @inline(__always)
+    static func decimal(_ m: Int64, fractionDigits k: Int, negative: Bool, at p: UnsafeMutablePointer<UInt8>) -> Int {
+        var n = 0
+        if negative {
+            p[0] = ASCII.minus
+            n = 1
+        }
+        var divisor: Int64 = 1
+        for _ in 0..<k { divisor &*= 10 }
+        n += digits(of: m / divisor, at: p + n)
+        guard k > 0 else { return n }
+        p[n] = ASCII.dot
+        var fraction = m % divisor
+        var i = n &+ k
+        while i > n {
+            p[i] = ASCII.zero &+ UInt8(truncatingIfNeeded: fraction % 10)
+            fraction /= 10
+            i &-= 1
+        }
+        return n &+ k &+ 1
+    }
+
     /// Swift's shortest round-tripping text without a trailing `.0`, as `FastJSONEncoder`
     /// writes it. The digits come from the standard library's `write(to:)`, which hands its
     /// ASCII buffer to the stream directly (`ShortestText`), so no `String` is made (one of
@@ -452,6 +580,12 @@ public struct JSONWriter {
     /// text is `description`'s.
     mutating func floatingPoint<T: BinaryFloatingPoint & TextOutputStreamable>(_ value: T) throws(JSONError) {
         guard value.isFinite else { throw JSONWriter.nonConforming(value, key: nil) }
+        standardText(value)
+    }
+
+    /// `floatingPoint`'s text for a finite `value`.
+    @inline(never)
+    mutating func standardText<T: BinaryFloatingPoint & TextOutputStreamable>(_ value: T) {
         var text = ShortestText()
         value.write(to: &text)
         text.withBytes { digits in
