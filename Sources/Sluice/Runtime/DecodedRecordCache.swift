@@ -25,9 +25,9 @@ final class DecodedRecordCache: @unchecked Sendable {
         let key = Self.Key(
             topic: topic, partition: partition,
             types: [ObjectIdentifier(Record<Key, Value>.self), ObjectIdentifier(type(of: keySerde)), ObjectIdentifier(type(of: valueSerde))])
-        if let existing = slots[key] as? DecodedRecordSlot<Key, Value> { return existing }
-        let slot = DecodedRecordSlot<Key, Value>()
+        let slot = slots[key] as? DecodedRecordSlot<Key, Value> ?? DecodedRecordSlot<Key, Value>()
         slots[key] = slot
+        slot.cell.pointee.readers += 1
         return slot
     }
 }
@@ -44,6 +44,21 @@ final class DecodedRecordSlot<Key, Value> {
         /// The offset `record` was decoded from; -1 when empty.
         @usableFromInline var offset: Int64 = -1
         @usableFromInline var record: Record<Key, Value>?
+        /// Tasks that took this slot (each reads every record once, in step with the others
+        /// when their branches stand at the same offset). Tasks dropped after a rebalance stay
+        /// counted: that only ever makes `take` less frequent, never wrong.
+        @usableFromInline var readers = 0
+        /// Tasks that have read `record` so far.
+        @usableFromInline var uses = 0
+
+        /// The record for the next reader: a copy, or, for the last of the readers in step,
+        /// the record itself (one copy fewer per record; a later reader finds the slot empty
+        /// and decodes again).
+        @inlinable
+        mutating func next() -> Record<Key, Value>? {
+            uses += 1
+            return uses >= readers ? record.take() : record
+        }
     }
 
     /// Owned by the slot; used only on the stream thread that owns the cache.

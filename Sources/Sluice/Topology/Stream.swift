@@ -77,8 +77,9 @@ public struct Stream<Key, Value>: Sendable {
                     guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
                     cell.pointee.record = Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
                     cell.pointee.offset = view.offset
+                    cell.pointee.uses = 0
                 }
-                guard var record = cell.pointee.record else { return }
+                guard var record = cell.pointee.next() else { return }
                 try downstream(&record)
             }
             return [source: handler]
