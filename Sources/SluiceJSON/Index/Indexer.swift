@@ -165,26 +165,9 @@ enum Indexer {
                     continue value
                 }
             case 0x2D, 0x30...0x39:  // - 0-9
-                // `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`; what may follow is
-                // checked below. (Written out here: the optimizer would not inline it.)
-                var i = p
-                if bytes[i] == ASCII.minus {
-                    i &+= 1
-                    guard i < end, isDigit(bytes[i]) else { throw Failure(.number("A '-' must be followed by a digit."), at: i) }
-                }
-                if bytes[i] == ASCII.zero {
-                    i &+= 1
-                    if i < end && isDigit(bytes[i]) { throw Failure(.number("Numbers must not have leading zeros."), at: p) }
-                } else {
-                    i = digits(bytes, end, i &+ 1)
-                }
-                var flags = TapeFlags.integer
-                if i < end && (bytes[i] == ASCII.dot || bytes[i] | 0x20 == ASCII.lowerE) {
-                    flags = 0
-                    i = try fractionAndExponent(bytes, end, i)
-                }
-                writer.append(.number, start: p, length: i &- p, flags: flags)
-                p = i
+                let (next, isInteger) = try scanNumber(bytes, end, p)
+                writer.append(.number, start: p, length: next &- p, flags: isInteger ? TapeFlags.integer : 0)
+                p = next
             case 0x74:  // t
                 try literal(bytes, end, p, 0x6575_7274)  // "true" little-endian
                 writer.append(.trueLiteral, start: p, length: 4)

@@ -98,7 +98,7 @@ extension Indexer {
 
     /// The number literal at `p` (a `-` or a digit): `-? (0 | [1-9][0-9]*) (. [0-9]+)?
     /// ([eE] [+-]? [0-9]+)?`. Returns the offset after it and whether it has neither fraction nor
-    /// exponent. (The same grammar `run` checks in line.)
+    /// exponent. Shared by `run` (the tape) and the streaming reader's skips.
     @inline(__always)
     static func scanNumber(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ p: Int) throws(Failure) -> (end: Int, isInteger: Bool) {
         var i = p
