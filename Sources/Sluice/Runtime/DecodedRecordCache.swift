@@ -1,6 +1,13 @@
-/// The last record each (topic, partition) decoded into a given type, shared by the tasks of
-/// one stream thread, so that branches reading the same partition in step decode each record
-/// once: the first branch decodes it, the others take the copy.
+/// The records each (topic, partition) decoded into a given type lately, shared by the tasks of
+/// one stream thread, so that branches reading the same partition decode each record once:
+/// the first branch to reach an offset decodes it, the others borrow the same value.
+///
+/// Branches on a thread do not always read in step: they join their groups at slightly
+/// different moments, so one may stay a poll ahead of another for the whole run, and then
+/// their batches cover different ranges. A slot read by more than one task therefore keeps a
+/// ring of recent records indexed by offset (a direct-mapped cache, `sharedCapacity` entries,
+/// about a poll's worth): a branch up to that many records behind another still finds each
+/// record decoded. A slot with a single reader keeps only one entry.
 ///
 /// Each task's source operator looks up its slot once, when the task starts, so a record costs
 /// an offset comparison, not a dictionary lookup or a cast. A slot is keyed by topic, partition,
@@ -17,6 +24,16 @@ final class DecodedRecordCache: @unchecked Sendable {
     }
 
     private var slots: [Key: AnyObject] = [:]
+    /// Entries of a slot that several tasks read: a power of two.
+    let sharedCapacity: Int
+
+    /// - Parameter sharedCapacity: how far apart (in records) branches may read and still
+    ///   share decoding; rounded up to a power of two. About `max.poll.records`.
+    init(sharedCapacity: Int) {
+        var capacity = 1
+        while capacity < max(1, sharedCapacity) { capacity <<= 1 }
+        self.sharedCapacity = capacity
+    }
 
     @usableFromInline
     func slot<Key, Value>(
@@ -27,50 +44,75 @@ final class DecodedRecordCache: @unchecked Sendable {
             types: [ObjectIdentifier(Record<Key, Value>.self), ObjectIdentifier(type(of: keySerde)), ObjectIdentifier(type(of: valueSerde))])
         let slot = slots[key] as? DecodedRecordSlot<Key, Value> ?? DecodedRecordSlot<Key, Value>()
         slots[key] = slot
-        slot.cell.pointee.readers += 1
+        slot.addReader(sharedCapacity: sharedCapacity)
         return slot
     }
 }
 
-/// One partition's most recently decoded record (see `DecodedRecordCache`).
+/// One partition's recently decoded records (see `DecodedRecordCache`).
 ///
-/// The record lives behind a pointer the slot allocates once: the source operator reads and
-/// replaces it through `cell`, in code specialized for its types, where class properties would
-/// cost a dynamic exclusivity check and a generic (value-witness) copy or destroy per record.
+/// The records live in memory the slot allocates: the source operator reads and replaces them
+/// through `entry(at:)`, in code specialized for its types, where class properties would cost
+/// a dynamic exclusivity check and a generic (value-witness) copy or destroy per record. Each
+/// reader moves the record out for its call and back (`Emit` borrows it), so all of them share
+/// the one value; it is destroyed when a record whose offset maps to the same entry replaces it.
 @usableFromInline
 final class DecodedRecordSlot<Key, Value> {
     @usableFromInline
-    struct Cell {
-        /// The offset `record` was decoded from; -1 when empty.
+    struct Entry {
+        /// The offset `record` was decoded from; -1 when none (or its decoding failed).
         @usableFromInline var offset: Int64 = -1
         @usableFromInline var record: Record<Key, Value>?
-        /// Tasks that took this slot (each reads every record once, in step with the others
-        /// when their branches stand at the same offset). Tasks dropped after a rebalance stay
-        /// counted: that only ever makes `take` less frequent, never wrong.
-        @usableFromInline var readers = 0
-        /// Tasks that have read `record` so far.
-        @usableFromInline var uses = 0
-
-        /// The record for the next reader: a copy, or, for the last of the readers in step,
-        /// the record itself (one copy fewer per record; a later reader finds the slot empty
-        /// and decodes again).
-        @inlinable
-        mutating func next() -> Record<Key, Value>? {
-            uses += 1
-            return uses >= readers ? record.take() : record
-        }
     }
 
-    /// Owned by the slot; used only on the stream thread that owns the cache.
-    @usableFromInline let cell: UnsafeMutablePointer<Cell>
+    @usableFromInline
+    struct Ring {
+        @usableFromInline var entries: UnsafeMutablePointer<Entry>
+        /// Entry count − 1 (a power of two − 1): offset `o` lives in entry `o & mask`.
+        @usableFromInline var mask: Int64
+    }
 
-    @usableFromInline init() {
-        cell = .allocate(capacity: 1)
-        cell.initialize(to: Cell())
+    /// Behind a pointer so that the hot path reads it without exclusivity checks. Only the
+    /// owning stream thread touches it.
+    @usableFromInline let ring: UnsafeMutablePointer<Ring>
+    private var readers = 0
+
+    init() {
+        ring = .allocate(capacity: 1)
+        ring.initialize(to: Ring(entries: Self.allocateEntries(1), mask: 0))
+    }
+
+    /// Where the record at `offset` is kept (whatever record it holds now).
+    @inlinable
+    func entry(at offset: Int64) -> UnsafeMutablePointer<Entry> {
+        ring.pointee.entries + Int(truncatingIfNeeded: offset & ring.pointee.mask)
+    }
+
+    /// A task reads this slot from now on: the second one makes it keep a ring. Called while
+    /// tasks are built, between records; the records kept so far are dropped (they are only
+    /// a cache).
+    func addReader(sharedCapacity: Int) {
+        readers += 1
+        guard readers == 2, sharedCapacity > 1 else { return }
+        freeEntries()
+        ring.pointee = Ring(entries: Self.allocateEntries(sharedCapacity), mask: Int64(sharedCapacity - 1))
+    }
+
+    private static func allocateEntries(_ count: Int) -> UnsafeMutablePointer<Entry> {
+        let entries = UnsafeMutablePointer<Entry>.allocate(capacity: count)
+        entries.initialize(repeating: Entry(), count: count)
+        return entries
+    }
+
+    private func freeEntries() {
+        let count = Int(ring.pointee.mask) + 1
+        ring.pointee.entries.deinitialize(count: count)
+        ring.pointee.entries.deallocate()
     }
 
     deinit {
-        cell.deinitialize(count: 1)
-        cell.deallocate()
+        freeEntries()
+        ring.deinitialize(count: 1)
+        ring.deallocate()
     }
 }

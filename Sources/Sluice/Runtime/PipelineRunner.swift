@@ -143,7 +143,8 @@ public final class PipelineInstance: Sendable {
         var outputs: [StreamOutput] = []
         for group in groups {
             for t in 0..<max(1, options.threads) {
-                let cache = DecodedRecordCache()
+                // Members of a thread share decoding while within two polls of each other.
+                let cache = DecodedRecordCache(sharedCapacity: 2 * min(options.maxPollRecords, 8_192))
                 let output = try StreamOutput(producer: producer)
                 outputs.append(output)
                 let members = try group.branches.map { index in
@@ -151,7 +152,7 @@ public final class PipelineInstance: Sendable {
                         branch: pipeline.branches[index], pipelineName: pipeline.name, thread: t, clientPrefix: group.name, backend: backend,
                         options: options, output: output, metrics: metrics[index].metrics, decodedRecords: cache, clock: clock)
                 }
-                threads.append(try StreamThread(name: "\(group.name)-t\(t)", members: members))
+                threads.append(try StreamThread(name: "\(group.name)-t\(t)", members: members, sharingDistance: cache.sharedCapacity))
             }
         }
         self.threads = threads

@@ -26,9 +26,14 @@ final class StreamThread: Sendable {
     /// Whether the last step found nothing to do: only then may the next one wait for data.
     private let wasIdle = Atomic<Bool>(false)
 
-    init(name: String, members: [BranchTask]) throws {
+    /// How far apart (in records) members may read a partition and still share its decoded
+    /// records: the thread's `DecodedRecordCache.sharedCapacity`.
+    private let sharingDistance: Int64
+
+    init(name: String, members: [BranchTask], sharingDistance: Int) throws {
         self.name = name
         self.members = members
+        self.sharingDistance = Int64(max(1, sharingDistance))
         decoder = Mutex(try RecordBatchDecoder())
     }
 
@@ -51,6 +56,8 @@ final class StreamThread: Sendable {
     /// - Returns: records consumed per branch group.
     @discardableResult
     func step(pollTimeoutMs: Int) throws -> [String: Int] {
+        let heldBack = holdBackLeaders()
+        defer { for (member, partitions) in heldBack { member.consumer.resume(partitions) } }
         var polled: [(member: Int, records: ConsumerRecords)] = []
         var consumed: [String: Int] = [:]
         var failed: [Int: any Error] = [:]
@@ -93,6 +100,44 @@ final class StreamThread: Sendable {
         wasIdle.store(consumed.values.allSatisfy { $0 == 0 }, ordering: .relaxed)
         if let firstError { throw firstError }
         return consumed
+    }
+
+    /// Pauses, for one step, the partitions a member reads well ahead of another member of
+    /// this thread, so that the one behind catches up and both keep finding each record
+    /// already decoded (`DecodedRecordCache` keeps `sharingDistance` records).
+    ///
+    /// Members drift apart even when they start together: one joins its group a step later,
+    /// or polls a repartition topic as well, which takes part of its `max.poll.records`. A
+    /// lead of an eighth of the distance is let be; a member more than twice the distance
+    /// behind (replaying after a reset, say) is on its own and holds nobody back, so a branch
+    /// never waits for another's backlog.
+    /// - Returns: what it paused, to resume after the step.
+    private func holdBackLeaders() -> [(BranchTask, [TopicPartition])] {
+        guard members.count > 1 else { return [] }
+        var readers: [TopicPartition: [(member: Int, position: Int64)]] = [:]
+        for (index, member) in members.enumerated() {
+            let paused = member.consumer.paused
+            for tp in member.consumer.assignment where !paused.contains(tp) {
+                guard let position = try? member.consumer.position(tp) else { continue }
+                readers[tp, default: []].append((index, position))
+            }
+        }
+        var holds: [Int: [TopicPartition]] = [:]
+        for (tp, list) in readers where list.count > 1 {
+            // Members far behind the front (replaying) neither hold back nor are held back.
+            guard let front = list.map(\.position).max() else { continue }
+            let near = list.filter { front - $0.position < 2 * sharingDistance }
+            guard near.count > 1, let low = near.map(\.position).min() else { continue }
+            for (member, position) in near where position - low >= sharingDistance / 8 {
+                holds[member, default: []].append(tp)
+            }
+        }
+        var paused: [(BranchTask, [TopicPartition])] = []
+        for (index, partitions) in holds {
+            members[index].consumer.pause(partitions)
+            paused.append((members[index], partitions))
+        }
+        return paused
     }
 
     /// Each partition's records through the tasks of every member that polled them; members

@@ -17,8 +17,18 @@ public final class TaskContext {
     let metrics: BranchMetrics
     /// Shared with the other tasks of the stream thread (see `DecodedRecordCache`).
     @usableFromInline let decodedRecords: DecodedRecordCache
-    /// Where the record being processed entered the branch (set before each record).
-    @usableFromInline var origin = RecordOrigin(source: 0, partition: 0, offset: 0)
+    /// Where the record being processed entered the branch (set before each record). It lives
+    /// behind a pointer: written for every record, a stored class property would cost a
+    /// dynamic exclusivity check each time.
+    @usableFromInline var origin: RecordOrigin {
+        get { originCell.pointee }
+        set { originCell.pointee = newValue }
+    }
+    private let originCell: UnsafeMutablePointer<RecordOrigin> = {
+        let cell = UnsafeMutablePointer<RecordOrigin>.allocate(capacity: 1)
+        cell.initialize(to: RecordOrigin(source: 0, partition: 0, offset: 0))
+        return cell
+    }()
     /// `[sluice.origin: origin]`, reused so that repartition writes do not allocate.
     private var originHeaders = [RecordHeader(key: RecordOrigin.headerKey, value: [UInt8](repeating: 0, count: RecordOrigin.encodedSize))]
     @usableFromInline var keyScratch: [UInt8] = []
@@ -62,6 +72,8 @@ public final class TaskContext {
         }
         producedInBatch += 1
     }
+
+    deinit { originCell.deallocate() }
 
     /// `send` with the current record's origin in a `sluice.origin` header (repartition writes).
     @usableFromInline

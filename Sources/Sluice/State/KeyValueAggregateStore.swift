@@ -49,7 +49,7 @@ final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreV
     /// Every key with its current aggregate, in no particular order (for tests and tools).
     var aggregates: [(key: Key, aggregate: Aggregate)] { table.map { ($0.key, $0.value.aggregate) } }
 
-    func process(_ record: inout Record<Key, Value>) throws {
+    func process(_ record: Record<Key, Value>) throws {
         guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
         guard applied.markApplied(key, context.origin) else { return }
         // One hash lookup, and the aggregate is mutated in place (no copy-on-write).
@@ -75,8 +75,8 @@ final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreV
             try aggregateSerde.encode(entry.aggregate, into: &changelogValue)
             try changelog.write(
                 key: changelogKey, value: changelogValue, applied: applied.headerValue(for: key), timestamp: entry.timestamp, context: context)
-            var out = Record(key: key, value: entry.aggregate, timestamp: entry.timestamp)
-            try downstream(&out)
+            let out = Record(key: key, value: entry.aggregate, timestamp: entry.timestamp)
+            try downstream(out)
         }
         changed.removeAll(keepingCapacity: true)
         changedSet.removeAll(keepingCapacity: true)

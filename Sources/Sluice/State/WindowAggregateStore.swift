@@ -74,7 +74,7 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
     func snapshot() -> Engine.Snapshot { engine.snapshot() }
 
     @inlinable
-    func process(_ record: inout Record<Key, Value>) throws {
+    func process(_ record: Record<Key, Value>) throws {
         guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
         guard applied.markApplied(key, context.origin) else { return }
         let outcome = try engine.process(key: key, value: record.value, timestamp: record.timestamp, into: &results)
@@ -108,8 +108,8 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
                 continue
             case .final:
                 if touchedSet.insert(result.key).inserted { touched.append(result.key) }
-                var out = Record(key: windowed, value: result.aggregate, timestamp: result.window.last)
-                try downstream(&out)
+                let out = Record(key: windowed, value: result.aggregate, timestamp: result.window.last)
+                try downstream(out)
             }
         }
     }
@@ -120,8 +120,8 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
             lateSinceBatchStart = 0
         }
         for (result, timestamp) in zip(updates, updateTimestamps) {
-            var out = Record(key: Windowed(key: result.key, window: result.window), value: result.aggregate, timestamp: timestamp)
-            try downstream(&out)
+            let out = Record(key: Windowed(key: result.key, window: result.window), value: result.aggregate, timestamp: timestamp)
+            try downstream(out)
         }
         updates.removeAll(keepingCapacity: true)
         updateTimestamps.removeAll(keepingCapacity: true)

@@ -150,8 +150,8 @@ final class WindowCombineStore<Key: Hashable, Aggregate>: StateStoreView {
             windows[windowed] = nil
             switch emit {
             case .onClose:
-                var out = Record(key: windowed, value: total(of: entry), timestamp: windowed.window.last)
-                try downstream(&out)
+                let out = Record(key: windowed, value: total(of: entry), timestamp: windowed.window.last)
+                try downstream(out)
             case .onUpdate:
                 if changedSet.contains(windowed) { closedUpdates[windowed] = (total(of: entry), entry.timestamp) }
             }
@@ -168,8 +168,8 @@ final class WindowCombineStore<Key: Hashable, Aggregate>: StateStoreView {
             for windowed in changed {
                 let update = windows[windowed].map { (total(of: $0), $0.timestamp) } ?? closedUpdates[windowed]
                 guard let (aggregate, timestamp) = update else { continue }
-                var out = Record(key: windowed, value: aggregate, timestamp: timestamp)
-                try downstream(&out)
+                let out = Record(key: windowed, value: aggregate, timestamp: timestamp)
+                try downstream(out)
             }
         }
         let streamTime = streamTime ?? 0

@@ -119,7 +119,7 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
     }
 
     @inlinable
-    func process(_ record: inout Record<Key, Value>) throws {
+    func process(_ record: Record<Key, Value>) throws {
         guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
         let timestamp = record.timestamp
         guard timestamp >= 0, timestamp <= WindowSpec.maximumTimestamp else { throw WindowError.timestampOutOfRange(timestamp) }

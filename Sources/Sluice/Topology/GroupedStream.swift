@@ -40,7 +40,7 @@ public struct GroupedStream<Key: Hashable & Sendable, Value>: Sendable {
             let store = try KeyValueAggregateStore(
                 name: storeName, initializer: initial, aggregator: aggregator, keySerde: keySerde, aggregateSerde: aggregateSerde,
                 context: context, downstream: downstream)
-            return { record in try store.process(&record) }
+            return { record in try store.process(record) }
         }
     }
 
@@ -76,8 +76,8 @@ extension Stream {
     ) -> GroupedStream<K, Value> {
         let keyed = then(plan: plan.adding("groupBy").changingKey()) { (_, downstream: @escaping Emit<K, Value>) in
             { record in
-                var out = Record(key: try key(record.value), value: record.value, timestamp: record.timestamp)
-                try downstream(&out)
+                let out = Record(key: try key(record.value), value: record.value, timestamp: record.timestamp)
+                try downstream(out)
             }
         }
         return keyed.groupByKey(keySerde: keySerde, valueSerde: valueSerde, named: name ?? plan.ownedName("groupBy"))

@@ -5,8 +5,8 @@ extension Stream {
     public func map<V2>(_ transform: @escaping @Sendable (Value) throws -> V2) -> Stream<Key, V2> {
         then("map") { _, downstream in
             { record in
-                var out = Record(key: record.key, value: try transform(record.value), timestamp: record.timestamp)
-                try downstream(&out)
+                let out = Record(key: record.key, value: try transform(record.value), timestamp: record.timestamp)
+                try downstream(out)
             }
         }
     }
@@ -17,8 +17,8 @@ extension Stream {
         then("compactMap") { _, downstream in
             { record in
                 guard let value = try transform(record.value) else { return }
-                var out = Record(key: record.key, value: value, timestamp: record.timestamp)
-                try downstream(&out)
+                let out = Record(key: record.key, value: value, timestamp: record.timestamp)
+                try downstream(out)
             }
         }
     }
@@ -26,7 +26,7 @@ extension Stream {
     @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (Value) throws -> Bool) -> Stream<Key, Value> {
         then("filter") { _, downstream in
-            { record in if try isIncluded(record.value) { try downstream(&record) } }
+            { record in if try isIncluded(record.value) { try downstream(record) } }
         }
     }
 
@@ -36,8 +36,8 @@ extension Stream {
         then("flatMap") { _, downstream in
             { record in
                 for value in try transform(record.value) {
-                    var out = Record(key: record.key, value: value, timestamp: record.timestamp)
-                    try downstream(&out)
+                    let out = Record(key: record.key, value: value, timestamp: record.timestamp)
+                    try downstream(out)
                 }
             }
         }
@@ -49,7 +49,7 @@ extension Stream {
         then("peek") { _, downstream in
             { record in
                 try body(record.key, record.value)
-                try downstream(&record)
+                try downstream(record)
             }
         }
     }
@@ -59,8 +59,8 @@ extension Stream {
     public func selectKey<K2>(_ key: @escaping @Sendable (Key?, Value) throws -> K2) -> Stream<K2, Value> {
         then(plan: plan.adding("selectKey").changingKey()) { _, downstream in
             { record in
-                var out = Record(key: try key(record.key, record.value), value: record.value, timestamp: record.timestamp)
-                try downstream(&out)
+                let out = Record(key: try key(record.key, record.value), value: record.value, timestamp: record.timestamp)
+                try downstream(out)
             }
         }
     }
@@ -70,8 +70,8 @@ extension Stream {
     public func mapKey<K2>(_ transform: @escaping @Sendable (Key) throws -> K2) -> Stream<K2, Value> {
         then(plan: plan.adding("mapKey").changingKey()) { _, downstream in
             { record in
-                var out = Record(key: try record.key.map(transform), value: record.value, timestamp: record.timestamp)
-                try downstream(&out)
+                let out = Record(key: try record.key.map(transform), value: record.value, timestamp: record.timestamp)
+                try downstream(out)
             }
         }
     }
@@ -85,8 +85,9 @@ extension Stream {
     public func timestamped(by timestamp: @escaping @Sendable (Value) throws -> Int64) -> Stream<Key, Value> {
         then("timestamped") { _, downstream in
             { record in
-                record.timestamp = try timestamp(record.value)
-                try downstream(&record)
+                var stamped = record
+                stamped.timestamp = try timestamp(record.value)
+                try downstream(stamped)
             }
         }
     }

@@ -123,7 +123,7 @@ extension Stream {
             let routeEntries = entries
             return { record in
                 guard let index = try select(record), let entry = routeEntries[index] else { return }
-                try entry(&record)
+                try entry(record)
             }
         }
         let later = sinks.flatMap { $0.subTopologies.filter { !$0.sources.isEmpty } }

@@ -20,7 +20,11 @@ struct SourceRecord {
 @usableFromInline typealias SourceHandlers = [TopicName: SourceHandler]
 
 /// Receives the records a stream produces (the next operator, or a sink).
-public typealias Emit<Key, Value> = (inout Record<Key, Value>) throws -> Void
+///
+/// The record is borrowed for the call: an operator that changes it makes its own (`map`
+/// builds the next record anyway). That is what lets every branch reading a partition in step
+/// take the one decoded record without copying it (`DecodedRecordCache`).
+public typealias Emit<Key, Value> = (Record<Key, Value>) throws -> Void
 
 /// A connected piece of a branch's dataflow, from its source topics to its sinks. A `groupBy`
 /// that changes the key ends one (in a repartition topic) and starts the next, as in Kafka
@@ -68,19 +72,26 @@ public struct Stream<Key, Value>: Sendable {
         compose = { context, downstream in
             let slot = context.decodedRecords.slot(
                 topic: source.resolved(in: context.scope), partition: context.partition, keySerde: keySerde, valueSerde: valueSerde)
-            let cell = slot.cell
             let handler: SourceHandler = { source in
                 let view = source.view
-                if cell.pointee.offset != view.offset || cell.pointee.record == nil {
-                    cell.pointee.offset = -1
+                let entry = slot.entry(at: view.offset)
+                if entry.pointee.offset != view.offset {
+                    entry.pointee.offset = -1
                     let key = try view.key.map { try keySerde.decode($0) }
                     guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
-                    cell.pointee.record = Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
-                    cell.pointee.offset = view.offset
-                    cell.pointee.uses = 0
+                    entry.pointee.record = Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
+                    entry.pointee.offset = view.offset
                 }
-                guard var record = cell.pointee.next() else { return }
-                try downstream(&record)
+                // Moved out for the call and back after it: every reader borrows the one
+                // record, no copy and no reference counting per reader.
+                guard let record = entry.pointee.record.take() else { return }
+                do {
+                    try downstream(record)
+                } catch {
+                    entry.pointee.record = consume record
+                    throw error
+                }
+                entry.pointee.record = consume record
             }
             return [source: handler]
         }

@@ -32,6 +32,9 @@ public struct Record<Key, Value> {
     public var value: Value
     public var timestamp: Int64
 
+    /// Inlinable so that operators build records in the pipeline's module, for its concrete
+    /// types: a cross-module generic init would move every field through value witnesses.
+    @inlinable
     public init(key: Key?, value: Value, timestamp: Int64) {
         self.key = key
         self.value = value
