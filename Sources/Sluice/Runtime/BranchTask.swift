@@ -19,6 +19,8 @@ final class BranchTask: Sendable {
     private let log: LogManager
     let tasks: BranchTasks
     private let state = Mutex<(idle: Bool, lag: Int64)>((false, 0))
+    /// `ackMode == .record`, decided once (an enum comparison per record otherwise).
+    private let commitsEveryRecord: Bool
     /// Records left before a simulated crash; negative when none is planned.
     private let crashCountdown = Atomic<Int>(-1)
 
@@ -27,6 +29,7 @@ final class BranchTask: Sendable {
         metrics: BranchMetrics, decodedRecords: DecodedRecordCache, clock: (@Sendable () -> Int64)? = nil
     ) throws {
         self.branch = branch
+        commitsEveryRecord = branch.ackMode == .record
         self.output = output
         self.metrics = metrics
         self.log = backend.log
@@ -78,11 +81,11 @@ final class BranchTask: Sendable {
         let carried = view.headerCount == 0 ? nil : RecordOrigin.headerKeyBytes.withUnsafeBytes { view.headerValue(forKey: $0) }
         reader.context.origin = carried.flatMap(RecordOrigin.init) ?? RecordOrigin(source: reader.source, partition: tp.partition, offset: view.offset)
         do {
-            try reader.handler(SourceRecord(partition: tp.partition, view: view))
+            try reader.handler.process(SourceRecord(partition: tp.partition, view: view))
         } catch {
             try handleFailure(error, view, tp)
         }
-        if branch.ackMode == .record {
+        if commitsEveryRecord {
             try tasks.endBatch()
             try output.flush()
             consumer.markProcessed([tp: view.offset + 1])

@@ -73,12 +73,26 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
     private let writer: WindowPartialWriter<Key, Aggregate>
     private let changelog: Changelog
 
-    @usableFromInline var keys: [Key: KeyState] = [:]
-    @usableFromInline var changedKeys: [Key] = []
-    @usableFromInline var streamTime = Int64.min
-    @usableFromInline var lateSinceBatchStart = 0
-    /// The earliest stream time at which an open window closes: when to sweep closed ones.
-    @usableFromInline var nextSweep = Int64.max
+    /// What changes as records arrive. It lives behind a pointer the store owns: touched for
+    /// every record, stored class properties would cost dynamic exclusivity checks each time.
+    /// Only the task's thread uses it.
+    @usableFromInline
+    struct Live {
+        @usableFromInline var keys: [Key: KeyState] = [:]
+        @usableFromInline var changedKeys: [Key] = []
+        @usableFromInline var streamTime = Int64.min
+        @usableFromInline var lateSinceBatchStart = 0
+        /// The earliest stream time at which an open window closes: when to sweep closed ones.
+        @usableFromInline var nextSweep = Int64.max
+
+        init() {}
+    }
+
+    @usableFromInline let live: UnsafeMutablePointer<Live> = {
+        let live = UnsafeMutablePointer<Live>.allocate(capacity: 1)
+        live.initialize(to: Live())
+        return live
+    }()
     private var changelogKey: [UInt8] = []
     private var changelogValue: [UInt8] = []
 
@@ -109,11 +123,16 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
         context.attach(store: self) { [unowned self] in try endBatch() }
     }
 
-    var entryCount: Int { keys.values.reduce(0) { $0 + $1.windows.count } }
+    deinit {
+        live.deinitialize(count: 1)
+        live.deallocate()
+    }
+
+    var entryCount: Int { live.pointee.keys.values.reduce(0) { $0 + $1.windows.count } }
 
     /// Every open window with this task's aggregate of it (for tests and tools).
     func windowsByKey() -> [(Windowed<Key>, Aggregate)] {
-        keys.flatMap { key, state in
+        live.pointee.keys.flatMap { key, state in
             state.windows.map { (Windowed(key: key, window: Window(start: $0.start, end: $0.start + size)), $0.aggregate) }
         }
     }
@@ -123,14 +142,14 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
         guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
         let timestamp = record.timestamp
         guard timestamp >= 0, timestamp <= WindowSpec.maximumTimestamp else { throw WindowError.timestampOutOfRange(timestamp) }
-        if timestamp > streamTime { streamTime = timestamp }
-        switch fold(&keys[key, default: KeyState()], record.value, timestamp: timestamp, origin: context.origin) {
+        if timestamp > live.pointee.streamTime { live.pointee.streamTime = timestamp }
+        switch fold(&live.pointee.keys[key, default: KeyState()], record.value, timestamp: timestamp, origin: context.origin) {
         case .replayed, .applied:
             return
         case .firstChange:
-            changedKeys.append(key)
+            live.pointee.changedKeys.append(key)
         case .late:
-            lateSinceBatchStart += 1
+            live.pointee.lateSinceBatchStart += 1
             try lateRecords?.write(record)
         }
     }
@@ -142,7 +161,7 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
         guard AppliedOrigins<Key>.mark(&state.applied, origin) else { return .replayed }
         let newest = timestamp - timestamp % advance
         var start = newest - (newest - (timestamp - size) - 1) / advance * advance
-        while start <= newest, start + size + grace <= streamTime { start += advance }
+        while start <= newest, start + size + grace <= live.pointee.streamTime { start += advance }
         guard start <= newest else { return .late }
         while start <= newest {
             if let index = state.windows.firstIndex(where: { $0.start == start }) {
@@ -153,7 +172,7 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
                 var aggregate = initializer()
                 aggregator(&aggregate, value)
                 state.windows.append(OpenWindow(start: start, aggregate: aggregate, timestamp: timestamp, changed: true))
-                if start + size + grace < nextSweep { nextSweep = start + size + grace }
+                if start + size + grace < live.pointee.nextSweep { live.pointee.nextSweep = start + size + grace }
             }
             start += advance
         }
@@ -163,12 +182,12 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
     }
 
     private func endBatch() throws {
-        if lateSinceBatchStart > 0 {
-            context.metrics.late.add(lateSinceBatchStart, ordering: .relaxed)
-            lateSinceBatchStart = 0
+        if live.pointee.lateSinceBatchStart > 0 {
+            context.metrics.late.add(live.pointee.lateSinceBatchStart, ordering: .relaxed)
+            live.pointee.lateSinceBatchStart = 0
         }
-        for key in changedKeys {
-            guard var state = keys[key] else { continue }
+        for key in live.pointee.changedKeys {
+            guard var state = live.pointee.keys[key] else { continue }
             let version = AppliedOrigins<Key>.version(of: state.applied)
             for index in state.windows.indices where state.windows[index].changed {
                 let window = state.windows[index]
@@ -178,27 +197,27 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
                 state.windows[index].changed = false
             }
             state.changed = false
-            keys[key] = state
+            live.pointee.keys[key] = state
             try writeChangelog(of: key, state)
         }
-        changedKeys.removeAll(keepingCapacity: true)
-        if streamTime >= nextSweep { try sweepClosedWindows() }
+        live.pointee.changedKeys.removeAll(keepingCapacity: true)
+        if live.pointee.streamTime >= live.pointee.nextSweep { try sweepClosedWindows() }
     }
 
     /// Drops every closed window; a key left with none is forgotten (tombstoned), since a
     /// replayed copy of its records would be late anyway.
     private func sweepClosedWindows() throws {
-        nextSweep = .max
-        for key in Array(keys.keys) {
-            guard var state = keys[key] else { continue }
+        live.pointee.nextSweep = .max
+        for key in Array(live.pointee.keys.keys) {
+            guard var state = live.pointee.keys[key] else { continue }
             let before = state.windows.count
-            state.windows.removeAll { $0.start + size + grace <= streamTime }
-            for window in state.windows { nextSweep = min(nextSweep, window.start + size + grace) }
+            state.windows.removeAll { $0.start + size + grace <= live.pointee.streamTime }
+            for window in state.windows { live.pointee.nextSweep = min(live.pointee.nextSweep, window.start + size + grace) }
             if state.windows.isEmpty {
-                keys[key] = nil
+                live.pointee.keys[key] = nil
                 try writeChangelog(of: key, nil)
             } else if state.windows.count != before {
-                keys[key] = state
+                live.pointee.keys[key] = state
                 try writeChangelog(of: key, state)
             }
         }
@@ -207,7 +226,7 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
     private func writeChangelog(of key: Key, _ state: KeyState?) throws {
         changelogKey.removeAll(keepingCapacity: true)
         try keySerde.encode(key, into: &changelogKey)
-        let timestamp = max(streamTime, 0)
+        let timestamp = max(live.pointee.streamTime, 0)
         guard let state, !state.windows.isEmpty else {
             return try changelog.write(key: changelogKey, value: nil, applied: [], timestamp: timestamp, context: context)
         }
@@ -228,7 +247,7 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
 
     private func restore() throws {
         let (entries, latest) = try changelog.replay(from: context.log)
-        if let latest { streamTime = latest }
+        if let latest { live.pointee.streamTime = latest }
         do {
             for (keyBytes, entry) in entries {
                 let key = try keyBytes.withUnsafeBytes { try keySerde.decode($0) }
@@ -247,11 +266,11 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
                         let timestamp = try reader.int64("latest timestamp")
                         let aggregate = try aggregateSerde.decode(try reader.lengthPrefixed("aggregate"))
                         state.windows.append(OpenWindow(start: start, aggregate: aggregate, timestamp: timestamp, changed: false))
-                        nextSweep = min(nextSweep, end + grace)
+                        live.pointee.nextSweep = min(live.pointee.nextSweep, end + grace)
                     }
                     guard reader.isAtEnd else { throw StateStoreError.corruptChangelog(store: name, "trailing bytes after the windows of a key") }
                 }
-                keys[key] = state
+                live.pointee.keys[key] = state
             }
         } catch let error as StateStoreError {
             throw error

@@ -54,7 +54,7 @@ extension WindowPartialStore: InspectableStateStore {
     func contents(branch: String, partition: Int32) -> StateStoreContents {
         StateStoreContents(
             branch: branch, partition: partition, name: name, kind: .window, keyType: Windowed<Key>.self, valueType: Aggregate.self,
-            streamTime: streamTime == .min ? nil : streamTime, entries: windowsByKey().map { ($0.0, $0.1) })
+            streamTime: live.pointee.streamTime == .min ? nil : live.pointee.streamTime, entries: windowsByKey().map { ($0.0, $0.1) })
     }
 }
 

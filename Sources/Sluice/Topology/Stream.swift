@@ -14,7 +14,16 @@ struct SourceRecord {
 }
 
 /// What one task does with each record of one of its source topics: the composed operator chain.
-@usableFromInline typealias SourceHandler = (SourceRecord) throws -> Void
+///
+/// A struct around the closure, not the closure itself: closures stored in dictionaries (as
+/// handlers are, by topic) are re-abstracted, and every call would go through a chain of
+/// thunks.
+@usableFromInline
+struct SourceHandler {
+    @usableFromInline let process: (SourceRecord) throws -> Void
+
+    @usableFromInline init(_ process: @escaping (SourceRecord) throws -> Void) { self.process = process }
+}
 
 /// One task's handlers, by source topic.
 @usableFromInline typealias SourceHandlers = [TopicName: SourceHandler]
@@ -72,7 +81,7 @@ public struct Stream<Key, Value>: Sendable {
         compose = { context, downstream in
             let slot = context.decodedRecords.slot(
                 topic: source.resolved(in: context.scope), partition: context.partition, keySerde: keySerde, valueSerde: valueSerde)
-            let handler: SourceHandler = { source in
+            let handler = SourceHandler { source in
                 let view = source.view
                 let entry = slot.entry(at: view.offset)
                 if entry.pointee.offset != view.offset {

@@ -78,7 +78,7 @@ extension WindowedStream {
             let combine = try WindowCombineStore(
                 name: store, grace: grace, emit: emit, initializer: initial, merger: merger, keySerde: keySerde,
                 aggregateSerde: aggregateSerde, context: context, downstream: downstream)
-            return [partials: { source in try combine.apply(source.view) }]
+            return [partials: SourceHandler { source in try combine.apply(source.view) }]
         }
     }
 }
