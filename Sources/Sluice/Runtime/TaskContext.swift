@@ -31,8 +31,10 @@ public final class TaskContext {
     }()
     /// `[sluice.origin: origin]`, reused so that repartition writes do not allocate.
     private var originHeaders = [RecordHeader(key: RecordOrigin.headerKey, value: [UInt8](repeating: 0, count: RecordOrigin.encodedSize))]
-    @usableFromInline var keyScratch: [UInt8] = []
-    @usableFromInline var valueScratch: [UInt8] = []
+    /// Where `TopicWriter` encodes keys whose serde needs a buffer (`Serde.withEncoded`).
+    @usableFromInline let keyScratch = ScratchBytes(capacity: 256)
+    /// Where `TopicWriter` encodes values whose serde cannot write into the batch in place.
+    @usableFromInline let valueScratch = ScratchBytes(capacity: 4096)
     /// Run in order before the branch flushes and commits: stores forward their coalesced
     /// updates and write their changelogs (upstream operators first).
     private var batchEndHooks: [() throws -> Void] = []
@@ -55,8 +57,6 @@ public final class TaskContext {
         self.output = output
         self.log = log
         self.metrics = metrics
-        keyScratch.reserveCapacity(256)
-        valueScratch.reserveCapacity(4096)
     }
 
     @usableFromInline
@@ -74,6 +74,24 @@ public final class TaskContext {
     }
 
     deinit { originCell.deallocate() }
+
+    /// `send` with the value encoded in place into the producer's batch (see
+    /// `ProducerSession.send(…writingValue:)`), and with the current record's origin in a
+    /// `sluice.origin` header when `withOrigin` (repartition writes).
+    @usableFromInline
+    func send(
+        topic: String, partition: Int32?, key: UnsafeRawBufferPointer?, withOrigin: Bool, timestamp: Int64,
+        writingValue writeValue: (inout [UInt8]) throws -> Void
+    ) throws {
+        if withOrigin {
+            let origin = origin
+            originHeaders[0].value?.withUnsafeMutableBytes { origin.write(into: $0) }
+            try output.send(topic: topic, partition: partition, key: key, headers: originHeaders, timestamp: timestamp, writingValue: writeValue)
+        } else {
+            try output.send(topic: topic, partition: partition, key: key, headers: [], timestamp: timestamp, writingValue: writeValue)
+        }
+        producedInBatch += 1
+    }
 
     /// `send` with the current record's origin in a `sluice.origin` header (repartition writes).
     @usableFromInline
@@ -103,4 +121,28 @@ public final class TaskContext {
 func withOptional<T>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) throws -> T) rethrows -> T {
     guard let bytes else { return try body(nil) }
     return try bytes.withUnsafeBytes { try body($0) }
+}
+
+/// A byte buffer one thread reuses from record to record (`TaskContext.keyScratch`).
+///
+/// Why a pointer: a stored `var` of a class is checked for exclusive access at run time on
+/// every use from code the compiler cannot see whole (`TopicWriter.write` is inlined into the
+/// pipeline's module), two `swift_beginAccess` calls per record each. The buffer belongs to one
+/// task context, which one thread uses at a time, and `TopicWriter` uses it only for the
+/// length of one encode-and-send, which does not reach it again.
+@usableFromInline
+final class ScratchBytes {
+    @usableFromInline let pointer: UnsafeMutablePointer<[UInt8]>
+
+    init(capacity: Int) {
+        pointer = .allocate(capacity: 1)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(capacity)
+        pointer.initialize(to: bytes)
+    }
+
+    deinit {
+        pointer.deinitialize(count: 1)
+        pointer.deallocate()
+    }
 }

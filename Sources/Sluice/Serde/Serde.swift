@@ -10,6 +10,32 @@ public protocol Serde<Value>: Sendable {
     /// Appends the encoding of `value` to `bytes`.
     func encode(_ value: Value, into bytes: inout [UInt8]) throws
     func decode(_ bytes: UnsafeRawBufferPointer) throws -> Value
+
+    /// Whether `encode(_:into:)` only ever appends to `bytes` — never reads, changes, replaces
+    /// or removes what the array held before — and leaves it as it was when it throws. When
+    /// true, the runtime lets it write a record's value straight into the producer's batch
+    /// (`Stream.to(_:)`), saving a buffer and a copy per record. Defaults to `false`: the
+    /// value is then encoded into an empty buffer of its own and copied, as any serde may
+    /// expect.
+    var encodesByAppending: Bool { get }
+
+    /// Runs `body` on the encoding of `value`, such as a record key about to be hashed and
+    /// copied into a batch. `scratch` is a buffer the caller lends for the encoding (its
+    /// contents on entry are not meaningful); a serde whose values already are their bytes
+    /// (`StringSerde`, `BytesSerde`) hands those over instead. The bytes are valid during
+    /// `body` only.
+    func withEncoded<R>(_ value: Value, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
+}
+
+extension Serde {
+    public var encodesByAppending: Bool { false }
+
+    /// Encodes `value` into `scratch` (emptied first) and runs `body` on it.
+    public func withEncoded<R>(_ value: Value, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        scratch.removeAll(keepingCapacity: true)
+        try encode(value, into: &scratch)
+        return try scratch.withUnsafeBytes { try body($0) }
+    }
 }
 
 /// UTF-8 text. Decoding rejects invalid UTF-8 (so a poison record is reported, not mangled).
@@ -17,6 +43,14 @@ public struct StringSerde: Serde {
     public init() {}
 
     public func encode(_ value: String, into bytes: inout [UInt8]) { bytes.append(contentsOf: value.utf8) }
+
+    public var encodesByAppending: Bool { true }
+
+    /// The string's own UTF-8 (no copy for a native string; a small one is copied to the stack).
+    public func withEncoded<R>(_ value: String, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        var value = value
+        return try value.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+    }
 
     public func decode(_ bytes: UnsafeRawBufferPointer) throws -> String {
         // Keys are mostly ASCII: checked 8 bytes at a time, they take the standard library's
@@ -61,6 +95,12 @@ public struct StringSerde: Serde {
 public struct BytesSerde: Serde {
     public init() {}
     public func encode(_ value: [UInt8], into bytes: inout [UInt8]) { bytes.append(contentsOf: value) }
+    public var encodesByAppending: Bool { true }
+
+    /// The array's own bytes.
+    public func withEncoded<R>(_ value: [UInt8], scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try value.withUnsafeBytes { try body($0) }
+    }
     public func decode(_ bytes: UnsafeRawBufferPointer) -> [UInt8] { Array(bytes) }
 }
 
@@ -101,6 +141,9 @@ public struct JSONSerde<Value: Codable & Sendable>: Serde, @unchecked Sendable {
         decodeBody = codec.decodeBody
         encodeBody = codec.encodeBody
     }
+
+    /// `encode(_:into:)` appends in place and restores `bytes` when it throws.
+    public var encodesByAppending: Bool { true }
 
     /// Appends the JSON text of `value` to `bytes`.
     public func encode(_ value: Value, into bytes: inout [UInt8]) throws {

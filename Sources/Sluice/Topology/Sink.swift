@@ -50,9 +50,15 @@ extension Stream {
     }
 }
 
-/// Encodes records with a topic's serdes into the task's reused buffers and hands them to the
-/// producer: keyed records go to `murmur2(key) % partitions`, as Kafka's default partitioner
-/// (which is what makes a repartition topic group equal keys), unless `partition` is given.
+/// Encodes records with a topic's serdes and hands them to the producer: keyed records go to
+/// `murmur2(key) % partitions`, as Kafka's default partitioner (which is what makes a
+/// repartition topic group equal keys), unless `partition` is given.
+///
+/// Cost per record: the key is encoded into the task's reused buffer (a `String` key is used
+/// as it is, see `Serde.withEncoded`), and the value is encoded straight into the producer's
+/// open batch when its serde only appends (`Serde.encodesByAppending`, true for `JSONSerde`):
+/// no buffer of its own, no copy, no exclusivity check. Other serdes encode into the task's
+/// value buffer, which is then copied, as before. The bytes sent are the same either way.
 @usableFromInline
 struct TopicWriter<Key, Value> {
     @usableFromInline let topic: String
@@ -61,6 +67,8 @@ struct TopicWriter<Key, Value> {
     @usableFromInline let context: TaskContext
     /// Repartition writes carry the record's origin (`RecordOrigin`).
     @usableFromInline let carriesOrigin: Bool
+    /// `valueSerde.encodesByAppending`, asked once.
+    @usableFromInline let valueInPlace: Bool
 
     @usableFromInline
     init(topic: String, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, context: TaskContext, carriesOrigin: Bool = false) {
@@ -69,22 +77,33 @@ struct TopicWriter<Key, Value> {
         self.valueSerde = valueSerde
         self.context = context
         self.carriesOrigin = carriesOrigin
+        valueInPlace = valueSerde.encodesByAppending
     }
 
     @inlinable
     func write(_ record: Record<Key, Value>, partition: Int32? = nil) throws {
-        context.valueScratch.removeAll(keepingCapacity: true)
-        try valueSerde.encode(record.value, into: &context.valueScratch)
-        if let key = record.key {
-            context.keyScratch.removeAll(keepingCapacity: true)
-            try keySerde.encode(key, into: &context.keyScratch)
-            if carriesOrigin {
-                try context.sendWithOrigin(topic: topic, key: context.keyScratch, value: context.valueScratch, timestamp: record.timestamp)
-            } else {
-                try context.send(topic: topic, partition: partition, key: context.keyScratch, value: context.valueScratch, timestamp: record.timestamp)
+        guard let key = record.key else {
+            return try send(key: nil, value: record.value, partition: partition, withOrigin: false, timestamp: record.timestamp)
+        }
+        try keySerde.withEncoded(key, scratch: &context.keyScratch.pointer.pointee) { key in
+            try send(key: key, value: record.value, partition: partition, withOrigin: carriesOrigin, timestamp: record.timestamp)
+        }
+    }
+
+    @inlinable
+    func send(key: UnsafeRawBufferPointer?, value: Value, partition: Int32?, withOrigin: Bool, timestamp: Int64) throws {
+        let serde = valueSerde
+        if valueInPlace {
+            try context.send(topic: topic, partition: partition, key: key, withOrigin: withOrigin, timestamp: timestamp) { bytes in
+                try serde.encode(value, into: &bytes)
             }
-        } else {
-            try context.send(topic: topic, partition: partition, key: nil, value: context.valueScratch, timestamp: record.timestamp)
+            return
+        }
+        let scratch = context.valueScratch.pointer
+        scratch.pointee.removeAll(keepingCapacity: true)
+        try serde.encode(value, into: &scratch.pointee)
+        try context.send(topic: topic, partition: partition, key: key, withOrigin: withOrigin, timestamp: timestamp) { bytes in
+            bytes.append(contentsOf: scratch.pointee)
         }
     }
 }

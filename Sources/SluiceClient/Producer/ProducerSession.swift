@@ -21,8 +21,14 @@ public import SluiceLog
 /// sessions of one producer run independently. Flush before closing the producer.
 public final class ProducerSession {
     private let backend: any ProducerSessionBackend
+    /// The backend when it is the embedded log's session, called directly (no witness table)
+    /// and able to encode values straight into its batches (`send(…writingValue:)`).
+    private let logSession: LogProducerSession?
 
-    init(backend: any ProducerSessionBackend) { self.backend = backend }
+    init(backend: any ProducerSessionBackend) {
+        self.backend = backend
+        logSession = backend as? LogProducerSession
+    }
 
     /// Queues a record: allocation-free, returns at once unless `buffer.memory` is full.
     /// - Throws: for a missing topic or partition or a record too large for any batch; write
@@ -31,7 +37,32 @@ public final class ProducerSession {
         topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
         headers: [RecordHeader] = [], timestamp: Int64? = nil
     ) throws {
+        if let logSession {
+            return try logSession.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
+        }
         try backend.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
+    }
+
+    /// `send` with the value encoded in place: `writeValue` appends the value's bytes to the
+    /// array it is given, which on the embedded log is the partition's open batch (no buffer of
+    /// the value's own, no copy); other backends get the bytes from a buffer it wrote into.
+    /// The record, its partition and the errors are those of `send` with the same bytes.
+    ///
+    /// `writeValue` must only append to the array (not read, change or remove what it holds)
+    /// and must not use this session. If it throws, nothing is sent and its error is rethrown.
+    public func send(
+        topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, headers: [RecordHeader] = [], timestamp: Int64? = nil,
+        writingValue writeValue: (inout [UInt8]) throws -> Void
+    ) throws {
+        if let logSession {
+            return try logSession.send(
+                topic: topic, partition: partition, key: key, headers: headers, timestamp: timestamp, writingValue: writeValue)
+        }
+        var value: [UInt8] = []
+        try writeValue(&value)
+        try value.withUnsafeBytes { value in
+            try backend.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
+        }
     }
 
     /// `send` for byte arrays.
@@ -48,7 +79,10 @@ public final class ProducerSession {
     /// Waits until every record this session sent is durably acknowledged; does not wait for
     /// other sessions' or `Producer.send`'s records.
     /// - Throws: the first write failure among this session's records since the previous flush.
-    public func flush() throws { try backend.flush() }
+    public func flush() throws {
+        if let logSession { return try logSession.flush() }
+        try backend.flush()
+    }
 }
 
 extension Producer {

@@ -4,14 +4,17 @@
 /// header, compression and CRC are added by `RecordBatchEncoder`. Offset deltas are 0, 1, 2…;
 /// the log assigns the base offset when it appends the batch.
 public struct RecordBatchBuilder: Sendable {
-    public private(set) var recordCount: Int32 = 0
+    public internal(set) var recordCount: Int32 = 0
     /// Offset delta of the last record; a compacted batch keeps its original value even when
     /// records were removed (Kafka's rule, so offsets never change).
     public var lastOffsetDelta: Int32 = 0
-    public private(set) var baseTimestamp: Int64 = -1
-    public private(set) var maxTimestamp: Int64 = -1
+    public internal(set) var baseTimestamp: Int64 = -1
+    public internal(set) var maxTimestamp: Int64 = -1
     /// Encoded records, uncompressed.
-    public private(set) var recordBytes: [UInt8] = []
+    public internal(set) var recordBytes: [UInt8] = []
+    /// The value length of the last record appended in place, as the guess for the next one's
+    /// (see `append(key:headers:timestamp:writingValue:)`); kept across `reset()`.
+    var valueCountGuess = 0
 
     public init(capacity: Int = 0) {
         recordBytes.reserveCapacity(capacity)
@@ -47,13 +50,7 @@ public struct RecordBatchBuilder: Sendable {
         let timestampDelta = timestamp &- baseTimestamp
         let offsetDelta = Int64(explicitDelta ?? recordCount)
         lastOffsetDelta = max(lastOffsetDelta, Int32(offsetDelta))
-        var headersSize = Varint.size(of: Int64(headers.count))
-        for header in headers {
-            let keyCount = header.key.utf8.count
-            headersSize += Varint.size(of: Int64(keyCount)) + keyCount
-            let valueCount = header.value?.count ?? -1
-            headersSize += Varint.size(of: Int64(valueCount)) + max(valueCount, 0)
-        }
+        let headersSize = Self.encodedSize(of: headers)
         let keyCount = key.map { $0.count } ?? -1
         let valueCount = value.map { $0.count } ?? -1
         let bodySize =
@@ -62,32 +59,21 @@ public struct RecordBatchBuilder: Sendable {
             + Varint.size(of: Int64(valueCount)) + max(valueCount, 0)
             + headersSize
         let total = Varint.size(of: Int64(bodySize)) + bodySize
-        // Grow once, then write in place: one capacity and uniqueness check per record.
-        let start = recordBytes.count
-        recordBytes.appendZeros(total)
-        recordBytes.withUnsafeMutableBytes { raw in
-            var out = RawWriter(raw.baseAddress! + start)
-            out.varint(Int64(bodySize))
-            out.byte(0)  // record attributes, unused
-            out.varint(timestampDelta)
-            out.varint(offsetDelta)
-            out.varint(Int64(keyCount))
-            if let key { out.bytes(key) }
-            out.varint(Int64(valueCount))
-            if let value { out.bytes(value) }
-            out.varint(Int64(headers.count))
-            for header in headers {
-                var name = header.key
-                name.withUTF8 { utf8 in
-                    out.varint(Int64(utf8.count))
-                    out.bytes(UnsafeRawBufferPointer(utf8))
-                }
-                if let headerValue = header.value {
-                    out.varint(Int64(headerValue.count))
-                    headerValue.withUnsafeBytes { out.bytes($0) }
-                } else {
-                    out.varint(-1)
-                }
+        // One capacity and uniqueness check per record, then plain stores into the new room.
+        recordBytes.append(addingCapacity: total) { span in
+            span.withUnsafeMutableBufferPointer { buffer, count in
+                guard let base = buffer.baseAddress else { return }
+                var out = RawWriter(UnsafeMutableRawPointer(base))
+                out.varint(Int64(bodySize))
+                out.byte(0)  // record attributes, unused
+                out.varint(timestampDelta)
+                out.varint(offsetDelta)
+                out.varint(Int64(keyCount))
+                if let key { out.bytes(key) }
+                out.varint(Int64(valueCount))
+                if let value { out.bytes(value) }
+                Self.write(headers, to: &out)
+                count = total
             }
         }
         recordCount += 1
@@ -100,6 +86,39 @@ public struct RecordBatchBuilder: Sendable {
         baseTimestamp = -1
         maxTimestamp = -1
         recordBytes.removeAll(keepingCapacity: true)
+    }
+
+    /// The bytes `write(_:to:)` takes for `headers`: their count, then each key and value with
+    /// its length.
+    @inline(__always)
+    static func encodedSize(of headers: [RecordHeader]) -> Int {
+        var size = Varint.size(of: Int64(headers.count))
+        for header in headers {
+            let keyCount = header.key.utf8.count
+            size += Varint.size(of: Int64(keyCount)) + keyCount
+            let valueCount = header.value?.count ?? -1
+            size += Varint.size(of: Int64(valueCount)) + max(valueCount, 0)
+        }
+        return size
+    }
+
+    /// Writes a record's headers section (`encodedSize(of:)` bytes).
+    @inline(__always)
+    static func write(_ headers: [RecordHeader], to out: inout RawWriter) {
+        out.varint(Int64(headers.count))
+        for header in headers {
+            var name = header.key
+            name.withUTF8 { utf8 in
+                out.varint(Int64(utf8.count))
+                out.bytes(UnsafeRawBufferPointer(utf8))
+            }
+            if let headerValue = header.value {
+                out.varint(Int64(headerValue.count))
+                headerValue.withUnsafeBytes { out.bytes($0) }
+            } else {
+                out.varint(-1)
+            }
+        }
     }
 }
 

@@ -30,17 +30,26 @@
 public final class LogProducerSession {
     private let producer: LogProducer
     private let tracker = FlushTracker()
-    /// All mutable state in one value, so a `send` makes one exclusive access to it.
-    private var state: State
+    /// All mutable state in one value, behind a pointer this session allocates and frees.
+    ///
+    /// Why a pointer: a stored `var` of a class is checked for exclusive access at run time on
+    /// every `send` (`swift_beginAccess`, ~120 instructions), and the check cannot be dropped
+    /// because `send(…writingValue:)` runs the caller's code in the middle of the access. The
+    /// session is thread-confined, and no method of it runs while another one does: the one
+    /// caller-supplied closure (`writingValue`) is documented not to use the session.
+    private let state: UnsafeMutablePointer<State>
 
     init(producer: LogProducer) {
         self.producer = producer
-        state = State(builderCapacity: producer.sessionBuilderCapacity)
+        state = .allocate(capacity: 1)
+        state.initialize(to: State(builderCapacity: producer.sessionBuilderCapacity))
     }
 
     deinit {
-        state.sealAll()
-        _ = try? producer.submit(&state.sealed, tracker: tracker, spares: 0)
+        state.pointee.sealAll()
+        _ = try? producer.submit(&state.pointee.sealed, tracker: tracker, spares: 0)
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// Appends one record to its partition's open batch; seals the batch when it is full.
@@ -52,10 +61,27 @@ public final class LogProducerSession {
         topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
         headers: [RecordHeader] = [], timestamp: Int64? = nil
     ) throws {
-        try state.send(
+        try state.pointee.send(
             topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp ?? wallClockMillis(),
             producer: producer)
-        if !state.sealed.isEmpty { try submitSealed() }
+        if !state.pointee.sealed.isEmpty { try submitSealed() }
+    }
+
+    /// `send` with the value encoded straight into the partition's open batch: `writeValue`
+    /// appends the value's bytes to the array it is given (the batch's records buffer), which
+    /// saves encoding it into a buffer of its own and copying it. The record, its partition
+    /// and every error are what `send(…value:…)` gives for the same bytes.
+    ///
+    /// `writeValue` must only append to the array (not read, change or remove what is in it),
+    /// and must not use this session. If it throws, nothing is sent and its error is rethrown.
+    public func send(
+        topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, headers: [RecordHeader] = [], timestamp: Int64? = nil,
+        writingValue writeValue: (inout [UInt8]) throws -> Void
+    ) throws {
+        try state.pointee.send(
+            topic: topic, partition: partition, key: key, headers: headers, timestamp: timestamp ?? wallClockMillis(), producer: producer,
+            writingValue: writeValue)
+        if !state.pointee.sealed.isEmpty { try submitSealed() }
     }
 
     /// `send` for byte arrays.
@@ -75,21 +101,21 @@ public final class LogProducerSession {
     /// Returns at once when the session sent nothing since the last flush.
     /// - Throws: the first failure among those batches; their records may be missing from the log.
     public func flush() throws {
-        state.sealAll()
+        state.pointee.sealAll()
         try submitSealed()
-        state.refreshIfStale(producer)
-        guard state.outstanding else { return }
+        state.pointee.refreshIfStale(producer)
+        guard state.pointee.outstanding else { return }
         producer.helpCompress(through: tracker)
-        state.outstanding = false
+        state.pointee.outstanding = false
         try producer.wait(for: tracker)
     }
 
     private func submitSealed() throws {
-        guard !state.sealed.isEmpty else { return }
-        state.outstanding = true
-        let wanted = State.spareLimit - state.spares.count
-        let spares = try producer.submit(&state.sealed, tracker: tracker, spares: wanted)
-        if !spares.isEmpty { state.spares += spares }
+        guard !state.pointee.sealed.isEmpty else { return }
+        state.pointee.outstanding = true
+        let wanted = State.spareLimit - state.pointee.spares.count
+        let spares = try producer.submit(&state.pointee.sealed, tracker: tracker, spares: wanted)
+        if !spares.isEmpty { state.pointee.spares += spares }
     }
 }
 
@@ -124,26 +150,10 @@ extension LogProducerSession {
             timestamp: Int64, producer: LogProducer
         ) throws {
             let t = try index(of: topic, producer)
-            var count = topics[t].layout.partitionCount
-            let partition: Int32
-            if let explicit {
-                if explicit >= count && explicit >= 0 {
-                    try reload(t, producer)  // the topic may have grown since it was cached
-                    count = topics[t].layout.partitionCount
-                }
-                partition = explicit
-            } else if let key {
-                partition = Partitioner.partition(forKey: key, partitionCount: count)
-            } else {
-                partition = topics[t].sticky
-            }
-            guard partition >= 0, Int(partition) < count else {
-                throw LogError(.unknownTopicOrPartition, "topic '\(topic)' has partitions 0…\(count - 1); there is no partition \(partition)")
-            }
+            let (partition, count) = try self.partition(explicit, key: key, topic: t, producer)
             var p = Int(partition)
             // Kafka's RecordTooLargeException: a record that cannot fit any batch is refused at once.
-            var size = RecordBatchHeader.size + 32 + (key?.count ?? 0) + (value?.count ?? 0)
-            for header in headers { size += 10 + header.key.utf8.count + (header.value?.count ?? 0) }
+            let size = Self.estimatedSize(key: key, valueCount: value?.count ?? 0, headers: headers)
             let limit = topics[t].layout.batchLimit
             if size > topics[t].layout.maxMessageBytes {
                 throw LogError(
@@ -161,11 +171,96 @@ extension LogProducerSession {
                 }
             }
             if let offline = topics[t].layout.offline[p] { throw offline }
+            openBuilder(t, p)
+            topics[t].builders[p].append(key: key, value: value, headers: headers, timestamp: timestamp)
+            sealIfFull(t, p, sticky: sticky, count)
+        }
+
+        /// `send` with the value written in place (see `LogProducerSession.send(…writingValue:)`).
+        ///
+        /// The value's size is known only once it is written, so the record goes into its
+        /// partition's open batch first and is checked afterwards. When the checks `send` makes
+        /// before appending would not have let it in there as it is (too large, the batch too
+        /// full for it, the partition offline), it is taken back out and sent through `send`
+        /// with the same bytes, which decides exactly as for any other record: the fast path
+        /// never changes where a record goes, in which order, or which error is thrown.
+        mutating func send(
+            topic: String, partition explicit: Int32?, key: UnsafeRawBufferPointer?, headers: [RecordHeader], timestamp: Int64,
+            producer: LogProducer, writingValue writeValue: (inout [UInt8]) throws -> Void
+        ) throws {
+            let t = try index(of: topic, producer)
+            let (partition, count) = try self.partition(explicit, key: key, topic: t, producer)
+            let p = Int(partition)
+            if topics[t].layout.offline[p] == nil {
+                openBuilder(t, p)
+                let mark = topics[t].builders[p].mark
+                let wasEmpty = topics[t].builders[p].isEmpty
+                let sizeBefore = topics[t].builders[p].estimatedSize
+                let value = try topics[t].builders[p].append(key: key, headers: headers, timestamp: timestamp, writingValue: writeValue)
+                let size = Self.estimatedSize(key: key, valueCount: value.count, headers: headers)
+                if size <= topics[t].layout.maxMessageBytes && (wasEmpty || sizeBefore + size <= topics[t].layout.batchLimit) {
+                    return sealIfFull(t, p, sticky: key == nil && explicit == nil && count > 1, count)
+                }
+                let bytes = Array(topics[t].builders[p].recordBytes[value])
+                topics[t].builders[p].rewind(to: mark)
+                return try bytes.withUnsafeBytes { bytes in
+                    try send(topic: topic, partition: explicit, key: key, value: bytes, headers: headers, timestamp: timestamp, producer: producer)
+                }
+            }
+            var bytes: [UInt8] = []
+            try writeValue(&bytes)
+            try bytes.withUnsafeBytes { bytes in
+                try send(topic: topic, partition: explicit, key: key, value: bytes, headers: headers, timestamp: timestamp, producer: producer)
+            }
+        }
+
+        /// The partition of a record to topic `t` and the topic's partition count: `explicit`
+        /// when given, else murmur2 of the key, else the sticky one.
+        @inline(__always)
+        mutating func partition(_ explicit: Int32?, key: UnsafeRawBufferPointer?, topic t: Int, _ producer: LogProducer) throws -> (Int32, Int) {
+            var count = topics[t].layout.partitionCount
+            let partition: Int32
+            if let explicit {
+                if explicit >= count && explicit >= 0 {
+                    try reload(t, producer)  // the topic may have grown since it was cached
+                    count = topics[t].layout.partitionCount
+                }
+                partition = explicit
+            } else if let key {
+                partition = Partitioner.partition(forKey: key, partitionCount: count)
+            } else {
+                partition = topics[t].sticky
+            }
+            guard partition >= 0, Int(partition) < count else {
+                throw LogError(
+                    .unknownTopicOrPartition,
+                    "topic '\(topics[t].layout.name)' has partitions 0…\(count - 1); there is no partition \(partition)")
+            }
+            return (partition, count)
+        }
+
+        /// What a record takes in a batch at most, for the size checks (`max.message.bytes`,
+        /// the batch limit): a batch header, room for its varints, its key, value and headers.
+        @inline(__always)
+        static func estimatedSize(key: UnsafeRawBufferPointer?, valueCount: Int, headers: [RecordHeader]) -> Int {
+            var size = RecordBatchHeader.size + 32 + (key?.count ?? 0) + valueCount
+            for header in headers { size += 10 + header.key.utf8.count + (header.value?.count ?? 0) }
+            return size
+        }
+
+        /// Gives partition `p` of topic `t` a builder with a buffer if it has none yet.
+        @inline(__always)
+        mutating func openBuilder(_ t: Int, _ p: Int) {
             if topics[t].builders[p].isEmpty && topics[t].builders[p].recordBytes.capacity == 0 {
                 topics[t].builders[p] = spares.popLast() ?? RecordBatchBuilder(capacity: builderCapacity)
             }
-            topics[t].builders[p].append(key: key, value: value, headers: headers, timestamp: timestamp)
-            guard topics[t].builders[p].estimatedSize >= limit else { return }
+        }
+
+        /// Seals partition `p`'s batch once it reached the limit; a record without a key then
+        /// moves on to the next sticky partition.
+        @inline(__always)
+        mutating func sealIfFull(_ t: Int, _ p: Int, sticky: Bool, _ count: Int) {
+            guard topics[t].builders[p].estimatedSize >= topics[t].layout.batchLimit else { return }
             seal(t, p)
             if sticky { _ = nextSticky(t, after: p, count) }
         }
