@@ -549,12 +549,15 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
                 for (_, completion) in batch.completions { completion(.failure(error)) }
             }
         }
-        var failed: [ObjectIdentifier: any Error] = [:]
-        for (id, (partition, end)) in ends {
-            do { try partition.acknowledge(upTo: end) } catch {
-                failed[id] = error
-            }
-        }
+        // One fsync per partition, all at once (`SyncPool`).
+        let syncFailures = Mutex<[ObjectIdentifier: any Error]>([:])
+        SyncPool.shared.run(
+            ends.map { id, end in
+                {
+                    do { try end.0.acknowledge(upTo: end.1) } catch { syncFailures.withLock { $0[id] = error } }
+                }
+            })
+        let failed = syncFailures.withLock { $0 }
         let now = monotonicNanos()
         var acknowledged: [ProducerAcknowledgement] = []
         for (index, batch, result) in results {
