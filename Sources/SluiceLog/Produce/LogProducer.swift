@@ -482,22 +482,40 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         condition.unlock()
     }
 
+    /// How long the writer holds written-to-be batches while later ones are still being
+    /// compressed, so that one round (and one parallel fsync per partition) covers them all:
+    /// a flush seals a dozen batches at once, and they finish compressing one by one.
+    private static let roundGatherNanos: UInt64 = 2_000_000
+
     private func writerLoop() {
         let lingerNanos = UInt64(max(configuration.lingerMs, 0)) * 1_000_000
+        var taken: [EncodedBatch] = []
+        var takenSince: UInt64 = 0
         condition.lock()
         while true {
             let now = monotonicNanos()
             takeBatches(olderThan: now &- min(now, lingerNanos))
             let ready = queue.prefix { $0.batch != nil }.count
-            if ready == 0 {
+            if ready > 0 {
+                if taken.isEmpty { takenSince = now }
+                taken += queue.prefix(ready).compactMap(\.batch)
+                queue.removeFirst(ready)
+            }
+            if taken.isEmpty {
                 if closed && openBatches == 0 && inFlight == 0 { break }
                 let oldest = topicTable.lazy.flatMap { $0.accumulators.lazy.compactMap { $0?.createdNanos } }.min()
                 let wait = oldest.map { lingerNanos &- min(lingerNanos, now &- $0) } ?? 100_000_000
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(max(wait, 200_000)) / 1e9))
                 continue
             }
-            var work = queue.prefix(ready).compactMap(\.batch)
-            queue.removeFirst(ready)
+            // Later batches are still compressing: gather them into this round (bounded).
+            let gatherUntil = takenSince &+ Self.roundGatherNanos
+            if !queue.isEmpty && now < gatherUntil && taken.count < Self.poolLimit * 4 {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(gatherUntil - now) / 1e9))
+                continue
+            }
+            var work = taken
+            taken = []
             condition.unlock()
 
             let (failure, acknowledged, failed, sessionFailures) = write(work)
