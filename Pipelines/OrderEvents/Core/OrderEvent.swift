@@ -159,16 +159,19 @@ public enum OrderLogic {
 
 extension OrderEvent: JSONReadable, JSONWritable {
     public init(json: JSONReader) throws {
-        // Members in document order, so that each lookup finds its key at the first try.
+        // Members in document order, so that each lookup finds its key at the first try. Read
+        // into locals and initialized in one go: assigning the stored properties one by one
+        // between throwing calls made the compiler copy and destroy the whole event.
         let o = try json.object()
-        orderId = try o.string("order_id")
-        customerId = try o.string("customer_id")
-        region = try o.string("region")
-        amount = try o.double("amount")
-        currency = try o.string("currency")
-        items = try o.array("items").map { try Item(json: $0) }
-        status = try o.string("status", matching: Status.init(utf8:))
-        ts = try o.int64("ts")
+        let orderId = try o.string("order_id")
+        let customerId = try o.string("customer_id")
+        let region = try o.string("region")
+        let amount = try o.double("amount")
+        let currency = try o.string("currency")
+        let items = try o.array("items").map { try Item(json: $0) }
+        let status = try o.string("status", matching: Status.init(utf8:))
+        let ts = try o.int64("ts")
+        self.init(orderId: orderId, customerId: customerId, region: region, amount: amount, currency: currency, items: items, status: status, ts: ts)
     }
 
     public func write(json: inout JSONWriter) throws {
@@ -188,9 +191,10 @@ extension OrderEvent: JSONReadable, JSONWritable {
 extension OrderEvent.Item: JSONReadable, JSONWritable {
     public init(json: JSONReader) throws {
         let o = try json.object()
-        sku = try o.string("sku")
-        qty = try o.int("qty")
-        price = try o.double("price")
+        let sku = try o.string("sku")
+        let qty = try o.int("qty")
+        let price = try o.double("price")
+        self.init(sku: sku, qty: qty, price: price)
     }
 
     public func write(json: inout JSONWriter) throws {

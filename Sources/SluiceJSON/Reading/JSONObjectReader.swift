@@ -41,33 +41,123 @@ public struct JSONObjectReader {
     /// The keys in document order (converted by the key strategy), each once.
     public var keys: [String] { state.pointee.keys(object: position, generation: generation) }
 
-    @inlinable public func string(_ key: StaticString) throws(JSONError) -> String { try state.pointee.string(key, object: position, depth: depth, generation: generation) }
-    @inlinable public func bool(_ key: StaticString) throws(JSONError) -> Bool { try state.pointee.bool(key, object: position, depth: depth, generation: generation) }
-    @inlinable public func int(_ key: StaticString) throws(JSONError) -> Int { try state.pointee.int(key, object: position, depth: depth, generation: generation) }
-    @inlinable public func int64(_ key: StaticString) throws(JSONError) -> Int64 { try state.pointee.int64(key, object: position, depth: depth, generation: generation) }
-    @inlinable public func uint64(_ key: StaticString) throws(JSONError) -> UInt64 { try state.pointee.uint64(key, object: position, depth: depth, generation: generation) }
-    @inlinable public func double(_ key: StaticString) throws(JSONError) -> Double { try state.pointee.double(key, object: position, depth: depth, generation: generation) }
-    @inlinable public func float(_ key: StaticString) throws(JSONError) -> Float { try state.pointee.float(key, object: position, depth: depth, generation: generation) }
+    // Each typed getter tries the compact member step inline (see `ReaderState.compactMember`:
+    // with a literal key it compiles to a few compares) and parses the value with one call;
+    // anything unusual takes the general route, one call too, which finds the member again.
+
+    @inlinable @inline(always) public func string(_ key: StaticString) throws(JSONError) -> String {
+        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
+            let (parsed, after) = state.pointee.parseString(at: value)
+            if after >= 0 {
+                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
+                return parsed
+            }
+        }
+        return try state.pointee.string(key, object: position, depth: depth, generation: generation)
+    }
+
+    @inlinable @inline(always) public func bool(_ key: StaticString) throws(JSONError) -> Bool {
+        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
+            let (parsed, after) = state.pointee.parseBool(at: value)
+            if after >= 0 {
+                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
+                return parsed
+            }
+        }
+        return try state.pointee.bool(key, object: position, depth: depth, generation: generation)
+    }
+
+    @inlinable @inline(always) public func int(_ key: StaticString) throws(JSONError) -> Int {
+        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
+            let (parsed, after) = state.pointee.parseInt(at: value)
+            if after >= 0 {
+                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
+                return parsed
+            }
+        }
+        return try state.pointee.int(key, object: position, depth: depth, generation: generation)
+    }
+
+    @inlinable @inline(always) public func int64(_ key: StaticString) throws(JSONError) -> Int64 {
+        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
+            let (parsed, after) = state.pointee.parseInt64(at: value)
+            if after >= 0 {
+                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
+                return parsed
+            }
+        }
+        return try state.pointee.int64(key, object: position, depth: depth, generation: generation)
+    }
+
+    @inlinable @inline(always) public func uint64(_ key: StaticString) throws(JSONError) -> UInt64 {
+        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
+            let (parsed, after) = state.pointee.parseUInt64(at: value)
+            if after >= 0 {
+                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
+                return parsed
+            }
+        }
+        return try state.pointee.uint64(key, object: position, depth: depth, generation: generation)
+    }
+
+    @inlinable @inline(always) public func double(_ key: StaticString) throws(JSONError) -> Double {
+        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
+            let (parsed, after) = state.pointee.parseDouble(at: value)
+            if after >= 0 {
+                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
+                return parsed
+            }
+        }
+        return try state.pointee.double(key, object: position, depth: depth, generation: generation)
+    }
+
+    @inlinable @inline(always) public func float(_ key: StaticString) throws(JSONError) -> Float {
+        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
+            let (parsed, after) = state.pointee.parseFloat(at: value)
+            if after >= 0 {
+                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
+                return parsed
+            }
+        }
+        return try state.pointee.float(key, object: position, depth: depth, generation: generation)
+    }
 
     /// The member `key`, a string, turned into a `T` by `match` straight from its UTF-8 bytes
     /// (escapes decoded), without making a `String`: the cheap way to read a value from a known
     /// set, such as an enum's raw values. The bytes are valid only during the call. When `match`
     /// returns nil, throws ``JSONError/Kind/invalidValue`` naming the key and quoting the value.
-    @inlinable
+    @inlinable @inline(always)
     public func string<T>(_ key: StaticString, matching match: (UnsafeRawBufferPointer) -> T?) throws(JSONError) -> T {
-        let (value, bytes) = try state.pointee.stringBytes(key, object: position, depth: depth, generation: generation)
+        var value = -1
+        var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+        if let (member, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
+            let (parsed, after) = state.pointee.parseStringBytes(at: member)
+            if after >= 0 {
+                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
+                (value, bytes) = (member, parsed)
+            }
+        }
+        if value < 0 { (value, bytes) = try state.pointee.stringBytes(key, object: position, depth: depth, generation: generation) }
         guard let matched = match(bytes) else { throw state.pointee.invalidValue(at: value, generation: generation, T.self) }
         return matched
     }
 
-    @inlinable
+    @inlinable @inline(always)
     public func object(_ key: StaticString) throws(JSONError) -> JSONObjectReader {
+        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: self.depth, generation: generation) {
+            let opened = state.pointee.openCompact(at: value, depth: self.depth, bit: bit, bracket: 0x7B)
+            if opened >= 0 { return JSONObjectReader(state: state, position: value, depth: opened, generation: generation) }
+        }
         let (object, depth) = try state.pointee.object(key, object: position, depth: self.depth, generation: generation)
         return JSONObjectReader(state: state, position: object, depth: depth, generation: generation)
     }
 
-    @inlinable
+    @inlinable @inline(always)
     public func array(_ key: StaticString) throws(JSONError) -> JSONArrayReader {
+        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: self.depth, generation: generation) {
+            let opened = state.pointee.openCompact(at: value, depth: self.depth, bit: bit, bracket: 0x5B)
+            if opened >= 0 { return JSONArrayReader(state: state, position: value, depth: opened, generation: generation) }
+        }
         let (array, depth) = try state.pointee.array(key, object: position, depth: self.depth, generation: generation)
         return JSONArrayReader(state: state, position: array, depth: depth, generation: generation)
     }

@@ -36,20 +36,21 @@
 @usableFromInline
 struct ReaderState {
     /// A container open on the main path.
+    @usableFromInline
     struct Frame {
         /// Offset of its `{` or `[`.
-        var start: Int
+        @usableFromInline var start: Int
         /// Fingerprints of the keys the main path has entered (objects): a key asked for whose
         /// bit is clear certainly did not occur before the cursor (see `KeyBits`).
-        var keys: UInt64 = 0
+        @usableFromInline var keys: UInt64 = 0
         /// Members or elements the main path has entered.
-        var taken: UInt32 = 0
-        var isObject: Bool
+        @usableFromInline var taken: UInt32 = 0
+        @usableFromInline var isObject: Bool
     }
 
     // The document (set by `begin`).
-    private(set) var bytes: UnsafePointer<UInt8>
-    private(set) var end = 0
+    @usableFromInline private(set) var bytes: UnsafePointer<UInt8>
+    @usableFromInline private(set) var end = 0
     /// The current read's number; bumped when it ends (see the type's comment).
     @usableFromInline private(set) var generation = 0
     /// Whether a read is under way.
@@ -59,10 +60,10 @@ struct ReaderState {
     /// The cursor (see the type's comment).
     @usableFromInline var pos = 0
     /// Containers open on the main path (`frames[0..<depth]`).
-    var depth = 0
+    @usableFromInline var depth = 0
     /// Whether a value starts at `pos` that no reader has consumed yet.
-    var pending = false
-    private(set) var frames: UnsafeMutablePointer<Frame>
+    @usableFromInline var pending = false
+    @usableFromInline private(set) var frames: UnsafeMutablePointer<Frame>
     /// Scratch stack for `Indexer.skipValue`: whether each container it has open is an object.
     private(set) var skipStack: UnsafeMutablePointer<Bool>
     private(set) var capacity: Int
@@ -70,7 +71,7 @@ struct ReaderState {
     // Settings of the decoder that began the read.
     private(set) var maximumDepth = 512
     /// `convertFromSnakeCase`: keys are matched on the tape only.
-    private(set) var foldKeys = false
+    @usableFromInline private(set) var foldKeys = false
     /// Whether short strings may be made by `SmallString.make`.
     let smallStrings = SmallString.available
     private var keyDecodingStrategy = FastJSONDecoder.KeyDecodingStrategy.useDefaultKeys
@@ -87,12 +88,16 @@ struct ReaderState {
 
     /// Something for `bytes` to point at when the input has no address (never read).
     private let placeholder: UnsafePointer<UInt8>
+    /// Where `SmallString.ascii` assembles short strings (bound to `String`, uninitialized
+    /// between uses).
+    let stringSlot: UnsafeMutablePointer<String>
 
     /// A new state in memory of its own, never freed (see the type's comment).
     static func make() -> UnsafeMutablePointer<ReaderState> {
         let state = UnsafeMutablePointer<ReaderState>.allocate(capacity: 1)
         let placeholder = UnsafePointer(UnsafeMutablePointer<UInt8>.allocate(capacity: 1))
-        state.initialize(to: ReaderState(bytes: placeholder, frames: .allocate(capacity: 16), skipStack: .allocate(capacity: 16), capacity: 16, placeholder: placeholder))
+        state.initialize(
+            to: ReaderState(bytes: placeholder, frames: .allocate(capacity: 16), skipStack: .allocate(capacity: 16), capacity: 16, placeholder: placeholder, stringSlot: .allocate(capacity: 1)))
         return state
     }
 

@@ -68,7 +68,7 @@ extension ReaderState {
     /// the keys entered so far says so.
     @inline(__always)
     mutating func nextMember(_ key: UnsafeRawBufferPointer, object: Int, depth d: Int, generation: Int) -> (value: Int, bit: UInt64)? {
-        guard generation == generation, d >= 0, d < depth, frames[d].start == object, !foldKeys, settle(d) else { return nil }
+        guard isCurrent(generation), d >= 0, d < depth, frames[d].start == object, !foldKeys, settle(d) else { return nil }
         let bytes = bytes
         let end = end
         let frame = frames + d
@@ -228,10 +228,7 @@ enum KeyBits {
     /// One of 64 bits, picked by the key's length and its first and last bytes: equal keys get
     /// equal bits, so a clear bit in an object's filter rules a key out.
     @inline(__always)
-    static func bit(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
-        guard n > 0 else { return 1 }
-        return UInt64(1) &<< UInt64(truncatingIfNeeded: (n &* 7 &+ Int(p[0]) &+ Int(p[n &- 1]) &* 3) & 63)
-    }
+    static func bit(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 { MemberKey.bit(p, n) }
 
     /// Whether the `n` bytes of a key at `p` (in the input) are `expected`'s and contain no `"`, `\` or control character, so that the
     /// key, compared as bytes, is `expected` without decoding. Up to sixteen bytes take two word

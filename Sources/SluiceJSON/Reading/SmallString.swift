@@ -32,6 +32,21 @@ enum SmallString {
         return unsafeBitCast((leading, trailing), to: String.self)
     }
 
+    /// The ASCII string whose `count` (≤ 15) bytes are the low bytes of `leading` then of
+    /// `trailing` (first byte lowest), all bytes after them zero.
+    ///
+    /// The two words are written to `slot` (memory bound to `String`, uninitialized before and
+    /// after the call) and moved out as a `String`. Why not a bit-cast: a bit-cast value is
+    /// borrowed and gets retained (a runtime call, for a string that owns no memory) before it
+    /// can be returned; and a local variable whose address is taken costs a stack-protector check.
+    @inline(__always)
+    static func ascii(_ leading: UInt64, _ trailing: UInt64, count: Int, in slot: UnsafeMutablePointer<String>) -> String {
+        let raw = UnsafeMutableRawPointer(slot)
+        raw.storeBytes(of: leading, as: UInt64.self)
+        raw.storeBytes(of: trailing | (0xE0 | UInt64(truncatingIfNeeded: count)) &<< 56, toByteOffset: 8, as: UInt64.self)
+        return slot.move()
+    }
+
     private static func verify() -> Bool {
         #if _pointerBitWidth(_64) && _endian(little)
         guard MemoryLayout<String>.size == 16 else { return false }
@@ -47,6 +62,18 @@ enum SmallString {
             guard let made, made == expected, made.utf8.count == sample.count, Array(made.utf8) == sample, made.hashValue == expected.hashValue,
                 unsafeBitCast(made, to: (UInt64, UInt64).self) == unsafeBitCast(expected, to: (UInt64, UInt64).self)
             else { return false }
+            if ascii {
+                var words: (UInt64, UInt64) = (0, 0)
+                for (i, byte) in sample.enumerated() {
+                    if i < 8 { words.0 |= UInt64(byte) << (i * 8) } else { words.1 |= UInt64(byte) << ((i - 8) * 8) }
+                }
+                let slot = UnsafeMutablePointer<String>.allocate(capacity: 1)
+                defer { slot.deallocate() }
+                let fromWords = Self.ascii(words.0, words.1, count: sample.count, in: slot)
+                guard fromWords == expected, Array(fromWords.utf8) == sample, fromWords.hashValue == expected.hashValue,
+                    unsafeBitCast(fromWords, to: (UInt64, UInt64).self) == unsafeBitCast(expected, to: (UInt64, UInt64).self)
+                else { return false }
+            }
         }
         return true
         #else

@@ -13,6 +13,9 @@ protocol StreamValue {
 extension String: StreamValue {
     @inline(__always)
     static func parse(_ state: inout ReaderState, at p: Int) -> (String, Int)? {
+        if state.smallStrings, let (leading, trailing, count, after) = ShortValues.asciiString(state.bytes, state.end, p) {
+            return (SmallString.ascii(leading, trailing, count: count, in: state.stringSlot), after)
+        }
         let bytes = state.bytes
         let end = state.end
         guard p < end, bytes[p] == ASCII.quote, let (close, flags) = try? Indexer.scanString(bytes, end, p) else { return nil }
@@ -37,6 +40,10 @@ struct StringBytes: StreamValue {
     @inline(__always)
     static func parse(_ state: inout ReaderState, at p: Int) -> (StringBytes, Int)? {
         let bytes = state.bytes
+        // Short and ASCII: its bytes are in the input, where the window found them.
+        if let (_, _, count, after) = ShortValues.asciiString(bytes, state.end, p) {
+            return (StringBytes(bytes: UnsafeRawBufferPointer(start: bytes + (p &+ 1), count: count)), after)
+        }
         guard p < state.end, bytes[p] == ASCII.quote, let (close, flags) = try? Indexer.scanString(bytes, state.end, p) else { return nil }
         let start = p &+ 1
         let count = close &- start
@@ -87,6 +94,13 @@ extension ReaderState {
     /// The integer literal at `p` as a `T`, exactly (see `NumberParsing`).
     @inline(__always)
     func integer<T: FixedWidthInteger>(at p: Int, as _: T.Type) -> (T, Int)? {
+        if let parsed = ShortValues.integer(bytes, end, p, as: T.self) { return parsed }
+        return integerLong(at: p, as: T.self)
+    }
+
+    /// `integer(at:as:)` for literals longer than `ShortValues` reads.
+    @inline(never)
+    func integerLong<T: FixedWidthInteger>(at p: Int, as _: T.Type) -> (T, Int)? {
         if let parsed = StreamNumbers.integer(bytes, end, p, as: T.self) { return parsed }
         return integerSlow(at: p, as: T.self)
     }
@@ -121,12 +135,13 @@ extension UInt64: StreamValue {
 extension Double: StreamValue {
     @inline(__always)
     static func parse(_ state: inout ReaderState, at p: Int) -> (Double, Int)? {
-        if let parsed = StreamNumbers.double(state.bytes, state.end, p) { return parsed }
+        if let parsed = ShortValues.double(state.bytes, state.end, p) { return parsed }
         return slowParse(&state, at: p)
     }
 
     @inline(never)
     static func slowParse(_ state: inout ReaderState, at p: Int) -> (Double, Int)? {
+        if let parsed = StreamNumbers.double(state.bytes, state.end, p) { return parsed }
         guard let (after, _) = state.numberLiteral(at: p) else { return nil }
         return NumberParsing.double(state.bytes + p, after &- p, readable: state.end &- p).map { ($0, after) }
     }
