@@ -126,9 +126,24 @@ protocol DirectWriting<Value>: Sendable {
 }
 
 /// Reads an `R` by `R.init(json:)`.
+///
+/// What `FastJSONDecoder.read(_:from:)` does, written out: this code is generic over `R` and
+/// runs unspecialized (`JSONCodec` holds it behind `DirectReading`), where the closure that
+/// `read(_:_:)` takes and its generic result cost a context, value-witness copies and calls per
+/// record. Here `R.init(json:)` initializes the caller's value in place, with the same
+/// guarantees (whole-document validation, the syntax error first, readers invalid afterwards).
 struct ReadableValue<R: JSONReadable>: DirectReading {
     func read(_ decoder: FastJSONDecoder, _ bytes: UnsafeRawBufferPointer) throws -> R {
-        try decoder.read(R.self, from: bytes)
+        let state = try decoder.beginRead(bytes)
+        let value: R
+        do {
+            value = try R(json: JSONReader(state: state, position: state.pointee.pos, generation: state.pointee.generation))
+            try state.pointee.finish()
+        } catch {
+            throw decoder.endRead(state, failing: error)
+        }
+        decoder.endRead(state)
+        return value
     }
 }
 

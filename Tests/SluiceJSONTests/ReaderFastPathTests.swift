@@ -246,6 +246,46 @@ struct ReaderFastPathTests {
         #expect(inside.0?.kind == .decoderUsedAfterReturn && inside.1?.kind == .decoderUsedAfterReturn && inside.2 == 2)
     }
 
+    @Test func elementsOnTheCompactPathAndOffIt() throws {
+        // Objects read whole, read partly (the general route skips the rest), arrays as
+        // elements, whitespace between elements, empty arrays: the same as Codable's view.
+        struct Pair: Decodable, Equatable { var k: String; var q: Int }
+        let texts = [
+            #"[{"k":"a","q":1},{"k":"b","q":2},{"k":"c","q":3}]"#,
+            #"[ {"k":"a","q":1} , {"k":"b","q":2} ]"#,
+            "[{\"k\":\"a\",\"q\":1}\n,{\"k\":\"b\",\"q\":2}]",
+            #"[{"k":"a","q":1,"extra":[1,{"x":2}]},{"q":2,"k":"b"}]"#,
+            #"[]"#, #"[ ]"#, #"[{"k":"a","q":1}]"#,
+        ]
+        for text in texts {
+            let reference = try FastJSONDecoder().decode([Pair].self, from: Array(text.utf8))
+            let read = try Self.read(text) { r in try r.array().map { e -> Pair in let o = try e.object(); return Pair(k: try o.string("k"), q: try o.int("q")) } }
+            #expect(read == reference, "\(text)")
+            // Only the first member of each: the rest of each object is skipped on the way.
+            let keys = try Self.read(text) { r in try r.array().map { e -> String in
+                let o = try e.object()
+                return try o.valueIfPresent("k")?.string() ?? "-"
+            } }
+            #expect(keys == reference.map(\.k), "\(text)")
+            // Through the iterator, and a second time over the tape.
+            let twice = try Self.read(text) { r -> ([Int], [Int]) in
+                let a = try r.array()
+                var first: [Int] = []
+                for e in a { first.append(try e.object().int("q")) }
+                return (first, try a.map { try $0.object().int("q") })
+            }
+            #expect(twice.0 == reference.map(\.q) && twice.1 == reference.map(\.q), "\(text)")
+        }
+        // Arrays of arrays (the element left open is an array, not an object).
+        #expect(try Self.read("[[1,2],[3],[]]") { r in try r.array().map { try $0.array().map { try $0.int() } } } == [[1, 2], [3], []])
+        // Broken arrays fail as indexing fails.
+        for text in ["[1,]", "[,1]", "[{\"k\":\"a\"}{\"k\":\"b\"}]", "[{\"k\":\"a\"},]", "[{\"k\":\"a\"}", "[{\"k\":\"a\",}]"] {
+            let indexed = JSONTest.jsonError { _ = try FastJSONDecoder().decode(JSONValue.self, from: Array(text.utf8)) }
+            let error = JSONTest.jsonError { _ = try Self.read(text) { r in try r.array().map { e -> String in try e.kind == .object ? e.object().string("k") : String(try e.int()) } } }
+            #expect(indexed != nil && error?.kind == indexed?.kind && error?.offset == indexed?.offset, "\(text)")
+        }
+    }
+
     @Test func containersAndArraysOnTheCompactPath() throws {
         let text = #"{"o":{"x":1,"y":[1,2,3]},"a":[[],[{}],{"z":"w"}],"n":null,"e":[]}"#
         let result = try Self.read(text) { r -> (Int, [Int], Int, String, Bool, Int) in

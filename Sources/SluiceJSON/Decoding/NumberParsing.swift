@@ -5,6 +5,7 @@
 /// Clinger's exact fast path when the digits fit the significand and the power of ten is exact
 /// (one correctly rounded multiplication or division), and otherwise go to the standard
 /// library's `Double(_:)`/`Float(_:)`, which round correctly too.
+@usableFromInline
 enum NumberParsing {
     @inline(__always)
     static func isDigit(_ c: UInt8) -> Bool { c &- ASCII.zero < 10 }
@@ -72,7 +73,7 @@ enum NumberParsing {
     /// Eight ASCII digits in a little-endian word (first digit in the lowest byte), in three
     /// multiplications (the usual SWAR reduction: pairs, quads, then all eight). Zero bytes count
     /// as leading zeros, so shifting fewer digits up works too.
-    @inline(__always)
+    @inlinable @inline(always)
     static func eightDigits(_ word: UInt64) -> UInt64 {
         // Shifts bind tighter than multiplications in Swift: the parentheses matter.
         var v = ((word & 0x0F0F_0F0F_0F0F_0F0F) &* 2561) >> 8
@@ -327,8 +328,9 @@ enum NumberParsing {
 /// Powers of ten that the binary formats hold exactly. Switches rather than arrays: the
 /// optimizer turns them into constant tables, with no lazy global to check and no bounds check
 /// in the caller. Arguments are in range (0...22, 0...10, 0...19); others give 0.
+@usableFromInline
 enum PowersOfTen {
-    @inline(__always)
+    @inlinable @inline(always)
     static func double(_ e: Int) -> Double {
         switch e {
         case 0: 1e0
@@ -376,7 +378,7 @@ enum PowersOfTen {
         }
     }
 
-    @inline(__always)
+    @inlinable @inline(always)
     static func integer(_ e: Int) -> UInt64 {
         switch e {
         case 0: 1

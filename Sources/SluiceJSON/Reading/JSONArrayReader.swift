@@ -40,7 +40,11 @@ public struct JSONArrayReader: Sequence {
 
         @inlinable
         public mutating func next() -> JSONReader? {
-            guard let position = state.pointee.next(&cursor) else { return nil }
+            var position = state.pointee.compactElement(&cursor)
+            if position < 0 {
+                guard let next = state.pointee.next(&cursor) else { return nil }
+                position = next
+            }
             return JSONReader(state: state, position: position, generation: cursor.generation)
         }
     }
@@ -53,7 +57,15 @@ public struct JSONArrayReader: Sequence {
         var out: [T] = []
         out.reserveCapacity(4)
         var cursor = ElementCursor(array: position, depth: depth, generation: generation)
-        while let element = state.pointee.next(&cursor) { out.append(try transform(JSONReader(state: state, position: element, generation: generation))) }
+        while true {
+            // The compact step inline, the general route when it gives up (and for the end).
+            var element = state.pointee.compactElement(&cursor)
+            if element < 0 {
+                guard let next = state.pointee.next(&cursor) else { break }
+                element = next
+            }
+            out.append(try transform(JSONReader(state: state, position: element, generation: generation)))
+        }
         return out
     }
 

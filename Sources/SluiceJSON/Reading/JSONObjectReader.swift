@@ -47,7 +47,7 @@ public struct JSONObjectReader {
 
     @inlinable @inline(always) public func string(_ key: StaticString) throws(JSONError) -> String {
         if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.parseString(at: value)
+            let (parsed, after) = state.pointee.valueString(at: value)
             if after >= 0 {
                 state.pointee.commitCompact(depth: depth, bit: bit, after: after)
                 return parsed
@@ -69,7 +69,7 @@ public struct JSONObjectReader {
 
     @inlinable @inline(always) public func int(_ key: StaticString) throws(JSONError) -> Int {
         if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.parseInt(at: value)
+            let (parsed, after) = state.pointee.valueInt(at: value)
             if after >= 0 {
                 state.pointee.commitCompact(depth: depth, bit: bit, after: after)
                 return parsed
@@ -80,7 +80,7 @@ public struct JSONObjectReader {
 
     @inlinable @inline(always) public func int64(_ key: StaticString) throws(JSONError) -> Int64 {
         if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.parseInt64(at: value)
+            let (parsed, after) = state.pointee.valueInt64(at: value)
             if after >= 0 {
                 state.pointee.commitCompact(depth: depth, bit: bit, after: after)
                 return parsed
@@ -102,7 +102,7 @@ public struct JSONObjectReader {
 
     @inlinable @inline(always) public func double(_ key: StaticString) throws(JSONError) -> Double {
         if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.parseDouble(at: value)
+            let (parsed, after) = state.pointee.valueDouble(at: value)
             if after >= 0 {
                 state.pointee.commitCompact(depth: depth, bit: bit, after: after)
                 return parsed
@@ -131,7 +131,7 @@ public struct JSONObjectReader {
         var value = -1
         var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
         if let (member, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.parseStringBytes(at: member)
+            let (parsed, after) = state.pointee.valueStringBytes(at: member)
             if after >= 0 {
                 state.pointee.commitCompact(depth: depth, bit: bit, after: after)
                 (value, bytes) = (member, parsed)

@@ -74,14 +74,18 @@ public struct JSONReader {
         return matched
     }
 
-    @inlinable
+    @inlinable @inline(always)
     public func object() throws(JSONError) -> JSONObjectReader {
+        let opened = state.pointee.openPendingCompact(position, generation: generation, bracket: 0x7B)
+        if opened >= 0 { return JSONObjectReader(state: state, position: position, depth: opened, generation: generation) }
         let (object, depth) = try state.pointee.openObject(at: position, generation: generation)
         return JSONObjectReader(state: state, position: object, depth: depth, generation: generation)
     }
 
-    @inlinable
+    @inlinable @inline(always)
     public func array() throws(JSONError) -> JSONArrayReader {
+        let opened = state.pointee.openPendingCompact(position, generation: generation, bracket: 0x5B)
+        if opened >= 0 { return JSONArrayReader(state: state, position: position, depth: opened, generation: generation) }
         let (array, depth) = try state.pointee.openArray(at: position, generation: generation)
         return JSONArrayReader(state: state, position: array, depth: depth, generation: generation)
     }

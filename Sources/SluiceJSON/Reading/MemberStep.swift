@@ -71,6 +71,42 @@ extension ReaderState {
     // a placeholder value) when the stream does not parse it here: a value of another type,
     // `null`, a number out of range… The general route then decides. Changes nothing but the
     // scratch memory of strings with escapes.
+    //
+    // The `value…` functions are inlined into the getter's caller with the usual shapes
+    // (`ShortValues`: short ASCII strings, short decimals) and call the `parse…` functions,
+    // which take every value the stream reads, for the rest.
+
+    @inlinable @inline(always)
+    mutating func valueString(at p: Int) -> (String, Int) {
+        if smallStrings, let (leading, trailing, count, after) = ShortValues.asciiString(bytes, end, p) {
+            return (SmallString.ascii(leading, trailing, count: count, in: stringSlot), after)
+        }
+        return parseString(at: p)
+    }
+
+    @inlinable @inline(always)
+    mutating func valueStringBytes(at p: Int) -> (UnsafeRawBufferPointer, Int) {
+        if let (_, _, count, after) = ShortValues.asciiString(bytes, end, p) { return (UnsafeRawBufferPointer(start: bytes + (p &+ 1), count: count), after) }
+        return parseStringBytes(at: p)
+    }
+
+    @inlinable @inline(always)
+    mutating func valueDouble(at p: Int) -> (Double, Int) {
+        if let parsed = ShortValues.double(bytes, end, p) { return parsed }
+        return parseDouble(at: p)
+    }
+
+    @inlinable @inline(always)
+    mutating func valueInt(at p: Int) -> (Int, Int) {
+        if let parsed = ShortValues.integer(bytes, end, p, as: Int.self) { return parsed }
+        return parseInt(at: p)
+    }
+
+    @inlinable @inline(always)
+    mutating func valueInt64(at p: Int) -> (Int64, Int) {
+        if let parsed = ShortValues.integer(bytes, end, p, as: Int64.self) { return parsed }
+        return parseInt64(at: p)
+    }
 
     @usableFromInline
     mutating func parseString(at p: Int) -> (String, Int) {

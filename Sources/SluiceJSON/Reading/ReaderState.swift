@@ -46,6 +46,12 @@ struct ReaderState {
         /// Members or elements the main path has entered.
         @usableFromInline var taken: UInt32 = 0
         @usableFromInline var isObject: Bool
+
+        @inlinable
+        init(start: Int, isObject: Bool) {
+            self.start = start
+            self.isObject = isObject
+        }
     }
 
     // The document (set by `begin`).
@@ -66,14 +72,14 @@ struct ReaderState {
     @usableFromInline private(set) var frames: UnsafeMutablePointer<Frame>
     /// Scratch stack for `Indexer.skipValue`: whether each container it has open is an object.
     private(set) var skipStack: UnsafeMutablePointer<Bool>
-    private(set) var capacity: Int
+    @usableFromInline private(set) var capacity: Int
 
     // Settings of the decoder that began the read.
-    private(set) var maximumDepth = 512
+    @usableFromInline private(set) var maximumDepth = 512
     /// `convertFromSnakeCase`: keys are matched on the tape only.
     @usableFromInline private(set) var foldKeys = false
     /// Whether short strings may be made by `SmallString.make`.
-    let smallStrings = SmallString.available
+    @usableFromInline let smallStrings = SmallString.available
     private var keyDecodingStrategy = FastJSONDecoder.KeyDecodingStrategy.useDefaultKeys
     private var userInfo: [CodingUserInfoKey: any Sendable] = [:]
 
@@ -90,7 +96,7 @@ struct ReaderState {
     private let placeholder: UnsafePointer<UInt8>
     /// Where `SmallString.ascii` assembles short strings (bound to `String`, uninitialized
     /// between uses).
-    let stringSlot: UnsafeMutablePointer<String>
+    @usableFromInline let stringSlot: UnsafeMutablePointer<String>
 
     /// A new state in memory of its own, never freed (see the type's comment).
     static func make() -> UnsafeMutablePointer<ReaderState> {
@@ -145,6 +151,17 @@ struct ReaderState {
     /// and ends the read; throws the document's first syntax error if it has one.
     @usableFromInline
     mutating func finish() throws(JSONError) {
+        // The usual end: every member read, the root container's bracket next and last.
+        if case .none = tapeStatus, !pending, depth == 1, pos &+ 1 == end, bytes[pos] == (frames[0].isObject ? ASCII.closeBrace : ASCII.closeBracket) {
+            depth = 0
+            pos = end
+            return
+        }
+        try finishSlow()
+    }
+
+    @inline(never)
+    private mutating func finishSlow() throws(JSONError) {
         switch tapeStatus {
         case .built:
             return

@@ -12,11 +12,12 @@
 /// general route, which also reports every error. Nothing here reads outside `bytes[0..<end]`:
 /// `window` reads bytes at or after `end` as zeros instead (a zero byte is neither a digit, a
 /// point, an exponent nor a quote, so every value stops before it).
+@usableFromInline
 enum ShortValues {
     /// The 16 bytes from `p` as two little-endian words (byte `p` lowest), bytes at or past `end`
     /// read as zero; nil when `p` is not before `end` or the input is shorter than 8 bytes (no
     /// word can be loaded from it).
-    @inline(__always)
+    @inlinable @inline(always)
     static func window(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ p: Int) -> (UInt64, UInt64)? {
         let raw = UnsafeRawPointer(bytes)
         let remaining = end &- p
@@ -33,13 +34,13 @@ enum ShortValues {
     }
 
     /// Byte `i` (0...15) of a window.
-    @inline(__always)
+    @inlinable @inline(always)
     static func byte(_ w0: UInt64, _ w1: UInt64, _ i: Int) -> UInt8 {
         UInt8(truncatingIfNeeded: (i < 8 ? w0 : w1) &>> UInt64(truncatingIfNeeded: (i & 7) &* 8))
     }
 
     /// The low `n` (0...7) bytes of `w`.
-    @inline(__always)
+    @inlinable @inline(always)
     static func low(_ w: UInt64, _ n: Int) -> UInt64 {
         w & ((UInt64(1) &<< UInt64(truncatingIfNeeded: n &* 8)) &- 1)
     }
@@ -49,7 +50,7 @@ enum ShortValues {
     /// The content of the string whose opening quote is at `p` when it is ASCII, without escapes
     /// and at most 15 bytes long: the content as the two words of a window (bytes after it
     /// zeroed), its length, and the offset after the closing quote.
-    @inline(__always)
+    @inlinable @inline(always)
     static func asciiString(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ p: Int) -> (leading: UInt64, trailing: UInt64, count: Int, after: Int)? {
         guard p < end, bytes[p] == ASCII.quote, let (w0, w1) = window(bytes, end, p &+ 1) else { return nil }
         // The first byte that is a quote, a backslash, a control character or not ASCII ends
@@ -71,7 +72,7 @@ enum ShortValues {
 
     /// The leading ASCII digits of a window: their value and how many (0...16; 16 means the run
     /// may go on past the window).
-    @inline(__always)
+    @inlinable @inline(always)
     static func digits(_ w0: UInt64, _ w1: UInt64) -> (value: UInt64, count: Int) {
         let miss0 = SWAR.nonDigit(w0)
         if miss0 != 0 {
@@ -90,7 +91,7 @@ enum ShortValues {
     /// The literal at `p` when it is `-?(0|[1-9][0-9]*)(.[0-9]+)?` with 1 to 15 digits before
     /// the point and 1 to 15 after it: sign, all digits as one integer (at most 19 digits: exact),
     /// number of fraction digits, and the offset after it.
-    @inline(__always)
+    @inlinable @inline(always)
     static func decimal(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ p: Int) -> (negative: Bool, digits: UInt64, scale: Int, after: Int)? {
         guard p < end else { return nil }
         let negative = bytes[p] == ASCII.minus
@@ -122,7 +123,7 @@ enum ShortValues {
     }
 
     /// `decimal` when the integer part has 8 digits or more (`w0`, `w1`: the window at `start`).
-    @inline(never)
+    @usableFromInline @inline(never)
     static func longDecimal(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ negative: Bool, _ start: Int, _ w0: UInt64, _ w1: UInt64) -> (negative: Bool, digits: UInt64, scale: Int, after: Int)? {
         let (integer, k) = digits(w0, w1)
         // Too many digits, or a leading zero before another digit: the general route.
@@ -136,7 +137,7 @@ enum ShortValues {
     }
 
     /// `decimal` for the fraction after the `k` integer digits at `start` (worth `integer`).
-    @inline(__always)
+    @inlinable @inline(always)
     static func fraction(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ negative: Bool, _ start: Int, _ k: Int, integer: UInt64) -> (negative: Bool, digits: UInt64, scale: Int, after: Int)? {
         let fractionStart = start &+ k &+ 1
         guard let (f0, f1) = window(bytes, end, fractionStart) else { return nil }
@@ -148,7 +149,7 @@ enum ShortValues {
     /// The literal at `p` as a `Double` by Clinger's fast path (the digits exact in a `Double`,
     /// one correctly rounded division by an exact power of ten), so equal to
     /// `NumberParsing.double`'s result; nil for other literals.
-    @inline(__always)
+    @inlinable @inline(always)
     static func double(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ p: Int) -> (Double, Int)? {
         guard let (negative, digits, scale, after) = decimal(bytes, end, p), digits <= 1 << 53 else { return nil }
         let magnitude = scale == 0 ? Double(digits) : Double(digits) / PowersOfTen.double(scale)
@@ -157,7 +158,7 @@ enum ShortValues {
 
     /// The integer literal at `p` (no point, no exponent) as a `T` of at most 64 bits when it
     /// fits; nil otherwise (the general route decides: `1.0` is an integer there, `1e3` too).
-    @inline(__always)
+    @inlinable @inline(always)
     static func integer<T: FixedWidthInteger>(_ bytes: UnsafePointer<UInt8>, _ end: Int, _ p: Int, as _: T.Type) -> (T, Int)? {
         guard T.bitWidth <= 64, let (negative, magnitude, scale, after) = decimal(bytes, end, p), scale == 0 else { return nil }
         if negative {

@@ -13,6 +13,7 @@
 /// process, against strings the standard library made itself (ASCII and not, each length from
 /// 0 to 15, by bits, equality, count and hash); when it is false, callers use the public
 /// initializers. Only bytes that are valid UTF-8 (as validated by the scanner) may be given.
+@usableFromInline
 enum SmallString {
     /// Whether `make` may be used on this platform and standard library.
     static let available: Bool = verify()
@@ -39,7 +40,7 @@ enum SmallString {
     /// after the call) and moved out as a `String`. Why not a bit-cast: a bit-cast value is
     /// borrowed and gets retained (a runtime call, for a string that owns no memory) before it
     /// can be returned; and a local variable whose address is taken costs a stack-protector check.
-    @inline(__always)
+    @inlinable @inline(always)
     static func ascii(_ leading: UInt64, _ trailing: UInt64, count: Int, in slot: UnsafeMutablePointer<String>) -> String {
         let raw = UnsafeMutableRawPointer(slot)
         raw.storeBytes(of: leading, as: UInt64.self)

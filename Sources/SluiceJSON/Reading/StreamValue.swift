@@ -92,22 +92,20 @@ extension ReaderState {
     }
 
     /// The integer literal at `p` as a `T`, exactly (see `NumberParsing`).
+    ///
+    /// Static, on the state's bytes: a non-mutating method called on the `inout` state from out
+    /// of line took a copy of the whole state (a `memcpy` per integer).
     @inline(__always)
-    func integer<T: FixedWidthInteger>(at p: Int, as _: T.Type) -> (T, Int)? {
+    static func integer<T: FixedWidthInteger>(_ bytes: UnsafePointer<UInt8>, _ end: Int, at p: Int, as _: T.Type) -> (T, Int)? {
         if let parsed = ShortValues.integer(bytes, end, p, as: T.self) { return parsed }
-        return integerLong(at: p, as: T.self)
+        return integerLong(bytes, end, at: p, as: T.self)
     }
 
-    /// `integer(at:as:)` for literals longer than `ShortValues` reads.
+    /// `integer` for literals longer than `ShortValues` reads, and the general route.
     @inline(never)
-    func integerLong<T: FixedWidthInteger>(at p: Int, as _: T.Type) -> (T, Int)? {
+    static func integerLong<T: FixedWidthInteger>(_ bytes: UnsafePointer<UInt8>, _ end: Int, at p: Int, as _: T.Type) -> (T, Int)? {
         if let parsed = StreamNumbers.integer(bytes, end, p, as: T.self) { return parsed }
-        return integerSlow(at: p, as: T.self)
-    }
-
-    @inline(never)
-    func integerSlow<T: FixedWidthInteger>(at p: Int, as _: T.Type) -> (T, Int)? {
-        guard let (after, isInteger) = numberLiteral(at: p) else { return nil }
+        guard p < end, bytes[p] == ASCII.minus || bytes[p] &- ASCII.zero < 10, let (after, isInteger) = try? Indexer.scanNumber(bytes, end, p) else { return nil }
         let count = after &- p
         let value = isInteger ? NumberParsing.integer(bytes + p, count, readable: end &- p, as: T.self) : NumberParsing.exactInteger(bytes + p, count, as: T.self)
         return value.map { ($0, after) }
@@ -116,19 +114,19 @@ extension ReaderState {
 
 extension Int: StreamValue {
     @inline(__always)
-    static func parse(_ state: inout ReaderState, at p: Int) -> (Int, Int)? { state.integer(at: p, as: Int.self) }
+    static func parse(_ state: inout ReaderState, at p: Int) -> (Int, Int)? { ReaderState.integer(state.bytes, state.end, at: p, as: Int.self) }
     static func read(_ impl: JSONDecoderImpl, at index: UInt32) throws(JSONError) -> Int { try impl.readInt(at: index) }
 }
 
 extension Int64: StreamValue {
     @inline(__always)
-    static func parse(_ state: inout ReaderState, at p: Int) -> (Int64, Int)? { state.integer(at: p, as: Int64.self) }
+    static func parse(_ state: inout ReaderState, at p: Int) -> (Int64, Int)? { ReaderState.integer(state.bytes, state.end, at: p, as: Int64.self) }
     static func read(_ impl: JSONDecoderImpl, at index: UInt32) throws(JSONError) -> Int64 { try impl.readInt64(at: index) }
 }
 
 extension UInt64: StreamValue {
     @inline(__always)
-    static func parse(_ state: inout ReaderState, at p: Int) -> (UInt64, Int)? { state.integer(at: p, as: UInt64.self) }
+    static func parse(_ state: inout ReaderState, at p: Int) -> (UInt64, Int)? { ReaderState.integer(state.bytes, state.end, at: p, as: UInt64.self) }
     static func read(_ impl: JSONDecoderImpl, at index: UInt32) throws(JSONError) -> UInt64 { try impl.readUInt64(at: index) }
 }
 

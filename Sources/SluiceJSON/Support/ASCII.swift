@@ -1,25 +1,27 @@
-/// ASCII bytes the grammar names.
+/// ASCII bytes the grammar names. (Computed and inlinable rather than stored, so that code
+/// inlined into other modules, see `ShortValues`, gets the constants themselves.)
+@usableFromInline
 enum ASCII {
-    static let quote: UInt8 = 0x22
-    static let backslash: UInt8 = 0x5C
-    static let slash: UInt8 = 0x2F
-    static let comma: UInt8 = 0x2C
-    static let colon: UInt8 = 0x3A
-    static let openBrace: UInt8 = 0x7B
-    static let closeBrace: UInt8 = 0x7D
-    static let openBracket: UInt8 = 0x5B
-    static let closeBracket: UInt8 = 0x5D
-    static let minus: UInt8 = 0x2D
-    static let plus: UInt8 = 0x2B
-    static let dot: UInt8 = 0x2E
-    static let zero: UInt8 = 0x30
-    static let nine: UInt8 = 0x39
-    static let lowerE: UInt8 = 0x65
-    static let space: UInt8 = 0x20
-    static let tab: UInt8 = 0x09
-    static let newline: UInt8 = 0x0A
-    static let carriageReturn: UInt8 = 0x0D
-    static let underscore: UInt8 = 0x5F
+    @inlinable static var quote: UInt8 { 0x22 }
+    @inlinable static var backslash: UInt8 { 0x5C }
+    @inlinable static var slash: UInt8 { 0x2F }
+    @inlinable static var comma: UInt8 { 0x2C }
+    @inlinable static var colon: UInt8 { 0x3A }
+    @inlinable static var openBrace: UInt8 { 0x7B }
+    @inlinable static var closeBrace: UInt8 { 0x7D }
+    @inlinable static var openBracket: UInt8 { 0x5B }
+    @inlinable static var closeBracket: UInt8 { 0x5D }
+    @inlinable static var minus: UInt8 { 0x2D }
+    @inlinable static var plus: UInt8 { 0x2B }
+    @inlinable static var dot: UInt8 { 0x2E }
+    @inlinable static var zero: UInt8 { 0x30 }
+    @inlinable static var nine: UInt8 { 0x39 }
+    @inlinable static var lowerE: UInt8 { 0x65 }
+    @inlinable static var space: UInt8 { 0x20 }
+    @inlinable static var tab: UInt8 { 0x09 }
+    @inlinable static var newline: UInt8 { 0x0A }
+    @inlinable static var carriageReturn: UInt8 { 0x0D }
+    @inlinable static var underscore: UInt8 { 0x5F }
 }
 
 /// Hex digit values.

@@ -1,11 +1,12 @@
-/// Byte tests on eight bytes at once.
+/// Byte tests on eight bytes at once. (Inlinable: `ShortValues` is inlined into other modules.)
+@usableFromInline
 enum SWAR {
-    static let ones: UInt64 = 0x0101_0101_0101_0101
-    static let highs: UInt64 = 0x8080_8080_8080_8080
+    @inlinable static var ones: UInt64 { 0x0101_0101_0101_0101 }
+    @inlinable static var highs: UInt64 { 0x8080_8080_8080_8080 }
 
     /// High bit set in the lowest byte lane that is `"`, `\`, below 0x20 or at least 0x80
     /// (lanes above the lowest hit may carry false positives; only the lowest one is used).
-    @inline(__always)
+    @inlinable @inline(always)
     static func quoteBackslashControlOrHigh(_ w: UInt64) -> UInt64 {
         quoteBackslashOrControl(w) | (w & highs)
     }
@@ -26,7 +27,7 @@ enum SWAR {
 
     /// High bit set in the lowest byte lane that is `"`, `\` or below 0x20 (lanes above it may
     /// carry false positives). Bytes ≥ 0x80 are not hits.
-    @inline(__always)
+    @inlinable @inline(always)
     static func quoteBackslashOrControl(_ w: UInt64) -> UInt64 {
         let quote = w ^ (ones &* UInt64(ASCII.quote))
         let backslash = w ^ (ones &* UInt64(ASCII.backslash))
@@ -38,7 +39,7 @@ enum SWAR {
 
     /// High bit set in the lowest byte lane that is not an ASCII digit (lanes above it may carry
     /// false positives): a lane minus `'0'` that is 10 or more, or that borrowed.
-    @inline(__always)
+    @inlinable @inline(always)
     static func nonDigit(_ w: UInt64) -> UInt64 {
         let t = w &- ones &* UInt64(ASCII.zero)
         return (t | (t &+ ones &* 0x76)) & highs
