@@ -17,8 +17,8 @@
 extension ReaderState {
     /// The offset of the next element of the array `cursor` iterates, now pending, when the
     /// array is the innermost container (or the last element, an object, is done up to its `}`)
-    /// and the element follows at once (after `,` unless it is the first): -1 otherwise, and
-    /// for the end of the array (the general route consumes the `]`).
+    /// and the element follows at once (after `,` unless it is the first). -2 when the array's
+    /// `]` is next: it is consumed and the cursor is done. -1 otherwise (the general route).
     @inlinable @inline(always)
     mutating func compactElement(_ cursor: inout ElementCursor) -> Int {
         let d = cursor.depth
@@ -35,6 +35,12 @@ extension ReaderState {
             pos = p
         }
         guard depth == d &+ 1, p < end else { return -1 }
+        if bytes[p] == 0x5D {  // ]
+            depth = d
+            pos = p &+ 1
+            cursor.onMainPath = false
+            return -2
+        }
         if cursor.taken != 0 {
             guard bytes[p] == 0x2C else { return -1 }  // ,
             p &+= 1

@@ -41,6 +41,7 @@ public struct JSONArrayReader: Sequence {
         @inlinable
         public mutating func next() -> JSONReader? {
             var position = state.pointee.compactElement(&cursor)
+            if position == -2 { return nil }
             if position < 0 {
                 guard let next = state.pointee.next(&cursor) else { return nil }
                 position = next
@@ -60,6 +61,7 @@ public struct JSONArrayReader: Sequence {
         while true {
             // The compact step inline, the general route when it gives up (and for the end).
             var element = state.pointee.compactElement(&cursor)
+            if element == -2 { break }
             if element < 0 {
                 guard let next = state.pointee.next(&cursor) else { break }
                 element = next

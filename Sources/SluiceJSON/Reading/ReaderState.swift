@@ -135,7 +135,8 @@ struct ReaderState {
         pos = Indexer.skipWhitespace(bytes, end, p)
         depth = 0
         pending = true
-        tapeStatus = .none
+        // Assigned only when it changed: assigning destroys the old value (an error) first.
+        if case .none = tapeStatus {} else { tapeStatus = .none }
         live = true
     }
 
