@@ -3,11 +3,12 @@
 /// the first branch to reach an offset decodes it, the others borrow the same value.
 ///
 /// Branches on a thread do not always read in step: they join their groups at slightly
-/// different moments, so one may stay a poll ahead of another for the whole run, and then
-/// their batches cover different ranges. A slot read by more than one task therefore keeps a
-/// ring of recent records indexed by offset (a direct-mapped cache, `sharedCapacity` entries,
-/// about a poll's worth): a branch up to that many records behind another still finds each
-/// record decoded. A slot with a single reader keeps only one entry.
+/// different moments or poll a repartition topic as well, and then their batches cover
+/// different ranges (`StreamThread` keeps them within about a poll of each other). A slot of a
+/// topic several of the thread's branches read therefore keeps a ring of recent records
+/// indexed by offset (a direct-mapped cache of `sharedCapacity` entries, two polls' worth): a
+/// branch up to that many records behind another still finds each record decoded. A slot of
+/// a topic only one branch reads keeps one entry.
 ///
 /// Each task's source operator looks up its slot once, when the task starts, so a record costs
 /// an offset comparison, not a dictionary lookup or a cast. A slot is keyed by topic, partition,
@@ -26,13 +27,19 @@ final class DecodedRecordCache: @unchecked Sendable {
     private var slots: [Key: AnyObject] = [:]
     /// Entries of a slot that several tasks read: a power of two.
     let sharedCapacity: Int
+    /// The topics several of the thread's branches read.
+    private let sharedTopics: Set<String>
 
-    /// - Parameter sharedCapacity: how far apart (in records) branches may read and still
-    ///   share decoding; rounded up to a power of two. About `max.poll.records`.
-    init(sharedCapacity: Int) {
+    /// - Parameters:
+    ///   - sharedCapacity: how far apart (in records) branches may read and still share
+    ///     decoding; rounded up to a power of two. About `max.poll.records`.
+    ///   - sharedTopics: the topics more than one of the thread's branches reads: their slots
+    ///     keep a ring from the first record on (tasks start one by one, as records arrive).
+    init(sharedCapacity: Int, sharedTopics: Set<String>) {
         var capacity = 1
         while capacity < max(1, sharedCapacity) { capacity <<= 1 }
         self.sharedCapacity = capacity
+        self.sharedTopics = sharedTopics
     }
 
     @usableFromInline
@@ -42,9 +49,9 @@ final class DecodedRecordCache: @unchecked Sendable {
         let key = Self.Key(
             topic: topic, partition: partition,
             types: [ObjectIdentifier(Record<Key, Value>.self), ObjectIdentifier(type(of: keySerde)), ObjectIdentifier(type(of: valueSerde))])
-        let slot = slots[key] as? DecodedRecordSlot<Key, Value> ?? DecodedRecordSlot<Key, Value>()
+        if let slot = slots[key] as? DecodedRecordSlot<Key, Value> { return slot }
+        let slot = DecodedRecordSlot<Key, Value>(capacity: sharedTopics.contains(topic) ? sharedCapacity : 1)
         slots[key] = slot
-        slot.addReader(sharedCapacity: sharedCapacity)
         return slot
     }
 }
@@ -75,27 +82,17 @@ final class DecodedRecordSlot<Key, Value> {
     /// Behind a pointer so that the hot path reads it without exclusivity checks. Only the
     /// owning stream thread touches it.
     @usableFromInline let ring: UnsafeMutablePointer<Ring>
-    private var readers = 0
 
-    init() {
+    /// - Parameter capacity: entries; a power of two.
+    init(capacity: Int) {
         ring = .allocate(capacity: 1)
-        ring.initialize(to: Ring(entries: Self.allocateEntries(1), mask: 0))
+        ring.initialize(to: Ring(entries: Self.allocateEntries(capacity), mask: Int64(capacity - 1)))
     }
 
     /// Where the record at `offset` is kept (whatever record it holds now).
     @inlinable
     func entry(at offset: Int64) -> UnsafeMutablePointer<Entry> {
         ring.pointee.entries + Int(truncatingIfNeeded: offset & ring.pointee.mask)
-    }
-
-    /// A task reads this slot from now on: the second one makes it keep a ring. Called while
-    /// tasks are built, between records; the records kept so far are dropped (they are only
-    /// a cache).
-    func addReader(sharedCapacity: Int) {
-        readers += 1
-        guard readers == 2, sharedCapacity > 1 else { return }
-        freeEntries()
-        ring.pointee = Ring(entries: Self.allocateEntries(sharedCapacity), mask: Int64(sharedCapacity - 1))
     }
 
     private static func allocateEntries(_ count: Int) -> UnsafeMutablePointer<Entry> {

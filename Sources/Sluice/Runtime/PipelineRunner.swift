@@ -144,7 +144,9 @@ public final class PipelineInstance: Sendable {
         for group in groups {
             for t in 0..<max(1, options.threads) {
                 // Members of a thread share decoding while within two polls of each other.
-                let cache = DecodedRecordCache(sharedCapacity: 2 * min(options.maxPollRecords, 8_192))
+                let readers = group.branches.flatMap { pipeline.branches[$0].externalInputs }
+                let sharedTopics = Set(readers.filter { topic in readers.count { $0 == topic } > 1 })
+                let cache = DecodedRecordCache(sharedCapacity: 2 * min(options.maxPollRecords, 8_192), sharedTopics: sharedTopics)
                 let output = try StreamOutput(producer: producer)
                 outputs.append(output)
                 let members = try group.branches.map { index in
