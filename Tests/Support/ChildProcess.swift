@@ -1,4 +1,9 @@
 import Foundation
+import Synchronization
+
+/// Serializes `Process.run()`: swift-corelibs-foundation's spawn is not safe to call from
+/// several threads at once (parallel test cases crashed in a `memmove` inside it).
+private let spawnLock = Mutex<Void>(())
 
 /// What a finished child process left behind.
 public struct ChildOutput: Sendable, CustomStringConvertible {
@@ -32,6 +37,12 @@ public struct ChildProcessError: Error, CustomStringConvertible {
 /// chatty child can never fill a pipe and deadlock, and with a timeout, so a hung child fails the
 /// test instead of hanging the suite.
 public enum ChildProcess {
+    /// Runs `spawn` (a `Process.run()`) while no other thread of the test process spawns
+    /// (see `spawnLock`).
+    public static func serializingSpawns<T>(_ spawn: () throws -> T) throws -> T {
+        try spawnLock.withLock { _ in try spawn() }
+    }
+
     public static func run(
         _ executable: String, _ arguments: [String], stdin: [UInt8] = [], environment: [String: String]? = nil,
         timeout: Double = 120
@@ -64,7 +75,7 @@ public enum ChildProcess {
         let finished = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in finished.signal() }
         do {
-            try process.run()
+            try serializingSpawns { try process.run() }
         } catch {
             throw ChildProcessError("cannot start \(executable): \(error)")
         }

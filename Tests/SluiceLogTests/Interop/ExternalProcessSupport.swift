@@ -37,7 +37,7 @@ final class BackgroundChild {
         process.standardError = errors
         let finished = self.finished
         process.terminationHandler = { _ in finished.signal() }
-        try process.run()
+        try ChildProcess.serializingSpawns { try process.run() }
     }
 
     var pid: Int32 { process.processIdentifier }
