@@ -68,6 +68,11 @@ struct OrderEventsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Stream threads (default: one per core).", valueName: "n"))
     var threads: Int?
 
+    @Option(
+        name: .customLong("max-poll-records"),
+        help: ArgumentHelp("Records a branch takes per poll, the batch it commits after (default: 10000).", valueName: "n"))
+    var maxPollRecords: Int?
+
     static let defaultSeed = OrderEventGenerator.defaultSeed
     /// Partitions are the unit of parallelism: stream threads split them, so a count that 1, 2,
     /// 3 and 6 threads divide evenly keeps every core equally busy (3 partitions on 2 threads
@@ -81,6 +86,7 @@ struct OrderEventsCommand: ParsableCommand {
         }
         if seed != nil && generate == nil { throw ValidationError("--seed applies to --generate, which is missing") }
         if let partitions, partitions < 1 { throw ValidationError("--partitions must be at least 1, got \(partitions)") }
+        if let maxPollRecords, maxPollRecords < 1 { throw ValidationError("--max-poll-records must be at least 1, got \(maxPollRecords)") }
         if let input {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
@@ -114,6 +120,7 @@ struct OrderEventsCommand: ParsableCommand {
         options.untilIdle = untilIdle
         if noProgress { options.progress = false }
         if let threads { options.threads = threads }
+        if let maxPollRecords { options.maxPollRecords = maxPollRecords }
 
         try loadOrders(into: options.dataDirectory, showProgress: options.progress)
         if loadOnly { return }

@@ -20,8 +20,12 @@ public struct RunOptions: Sendable {
     /// member of every branch's consumer group, so a branch's partitions are spread over them.
     /// Default: one per core.
     public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
-    /// Records one poll hands a branch at most (`max.poll.records`): the batch size.
-    public var maxPollRecords = 5_000
+    /// Records one poll hands a branch at most (`max.poll.records`): the batch size, after
+    /// which its outputs are flushed and its offsets committed. Larger than Kafka's default
+    /// (500): each batch costs a flush (an fsync per output partition) and a commit, and on the
+    /// order-events benchmark 10,000 ran 5–12 % faster than 5,000. A crash repeats at most one
+    /// batch per branch and partition set.
+    public var maxPollRecords = 10_000
 
     public enum AutoOffsetResetPolicy: Sendable { case earliest, latest }
 
