@@ -45,80 +45,50 @@ public struct JSONObjectReader {
     // with a literal key it compiles to a few compares) and parses the value with one call;
     // anything unusual takes the general route, one call too, which finds the member again.
 
+    /// The compact member step for `key` with `parse` on its value; nil, having consumed
+    /// nothing, when the member or its value is unusual (the getter then takes the general
+    /// route). `parse` returns the value and the position after it, or a negative position.
+    @inlinable @inline(always)
+    func compact<T>(_ key: StaticString, _ parse: (inout ReaderState, Int) -> (T, Int)) -> T? {
+        guard let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) else { return nil }
+        let (parsed, after) = parse(&state.pointee, value)
+        guard after >= 0 else { return nil }
+        state.pointee.commitCompact(depth: depth, bit: bit, after: after)
+        return parsed
+    }
+
     @inlinable @inline(always) public func string(_ key: StaticString) throws(JSONError) -> String {
-        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.valueString(at: value)
-            if after >= 0 {
-                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
-                return parsed
-            }
-        }
+        if let parsed = compact(key, { $0.valueString(at: $1) }) { return parsed }
         return try state.pointee.string(key, object: position, depth: depth, generation: generation)
     }
 
     @inlinable @inline(always) public func bool(_ key: StaticString) throws(JSONError) -> Bool {
-        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.parseBool(at: value)
-            if after >= 0 {
-                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
-                return parsed
-            }
-        }
+        if let parsed = compact(key, { $0.parseBool(at: $1) }) { return parsed }
         return try state.pointee.bool(key, object: position, depth: depth, generation: generation)
     }
 
     @inlinable @inline(always) public func int(_ key: StaticString) throws(JSONError) -> Int {
-        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.valueInt(at: value)
-            if after >= 0 {
-                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
-                return parsed
-            }
-        }
+        if let parsed = compact(key, { $0.valueInt(at: $1) }) { return parsed }
         return try state.pointee.int(key, object: position, depth: depth, generation: generation)
     }
 
     @inlinable @inline(always) public func int64(_ key: StaticString) throws(JSONError) -> Int64 {
-        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.valueInt64(at: value)
-            if after >= 0 {
-                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
-                return parsed
-            }
-        }
+        if let parsed = compact(key, { $0.valueInt64(at: $1) }) { return parsed }
         return try state.pointee.int64(key, object: position, depth: depth, generation: generation)
     }
 
     @inlinable @inline(always) public func uint64(_ key: StaticString) throws(JSONError) -> UInt64 {
-        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.parseUInt64(at: value)
-            if after >= 0 {
-                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
-                return parsed
-            }
-        }
+        if let parsed = compact(key, { $0.parseUInt64(at: $1) }) { return parsed }
         return try state.pointee.uint64(key, object: position, depth: depth, generation: generation)
     }
 
     @inlinable @inline(always) public func double(_ key: StaticString) throws(JSONError) -> Double {
-        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.valueDouble(at: value)
-            if after >= 0 {
-                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
-                return parsed
-            }
-        }
+        if let parsed = compact(key, { $0.valueDouble(at: $1) }) { return parsed }
         return try state.pointee.double(key, object: position, depth: depth, generation: generation)
     }
 
     @inlinable @inline(always) public func float(_ key: StaticString) throws(JSONError) -> Float {
-        if let (value, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.parseFloat(at: value)
-            if after >= 0 {
-                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
-                return parsed
-            }
-        }
+        if let parsed = compact(key, { $0.parseFloat(at: $1) }) { return parsed }
         return try state.pointee.float(key, object: position, depth: depth, generation: generation)
     }
 
@@ -128,16 +98,16 @@ public struct JSONObjectReader {
     /// returns nil, throws ``JSONError/Kind/invalidValue`` naming the key and quoting the value.
     @inlinable @inline(always)
     public func string<T>(_ key: StaticString, matching match: (UnsafeRawBufferPointer) -> T?) throws(JSONError) -> T {
-        var value = -1
-        var bytes = UnsafeRawBufferPointer(start: nil, count: 0)
-        if let (member, bit) = state.pointee.compactMember(key, object: position, depth: depth, generation: generation) {
-            let (parsed, after) = state.pointee.valueStringBytes(at: member)
-            if after >= 0 {
-                state.pointee.commitCompact(depth: depth, bit: bit, after: after)
-                (value, bytes) = (member, parsed)
-            }
+        let compactBytes = compact(key) { state, member in
+            let (parsed, after) = state.valueStringBytes(at: member)
+            return ((member, parsed), after)
         }
-        if value < 0 { (value, bytes) = try state.pointee.stringBytes(key, object: position, depth: depth, generation: generation) }
+        let (value, bytes): (Int, UnsafeRawBufferPointer)
+        if let compactBytes {
+            (value, bytes) = compactBytes
+        } else {
+            (value, bytes) = try state.pointee.stringBytes(key, object: position, depth: depth, generation: generation)
+        }
         guard let matched = match(bytes) else { throw state.pointee.invalidValue(at: value, generation: generation, T.self) }
         return matched
     }
