@@ -486,6 +486,8 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     /// compressed, so that one round (and one parallel fsync per partition) covers them all:
     /// a flush seals a dozen batches at once, and they finish compressing one by one.
     private static let roundGatherNanos: UInt64 = 2_000_000
+    /// Batches one round gathers at most before it is written anyway.
+    private static let roundGatherLimit = 32
 
     private func writerLoop() {
         let lingerNanos = UInt64(max(configuration.lingerMs, 0)) * 1_000_000
@@ -510,7 +512,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             }
             // Later batches are still compressing: gather them into this round (bounded).
             let gatherUntil = takenSince &+ Self.roundGatherNanos
-            if !queue.isEmpty && now < gatherUntil && taken.count < Self.poolLimit * 4 {
+            if !queue.isEmpty && now < gatherUntil && taken.count < Self.roundGatherLimit {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(gatherUntil - now) / 1e9))
                 continue
             }
