@@ -81,19 +81,23 @@ public struct Stream<Key, Value>: Sendable {
         compose = { context, downstream in
             let slot = context.decodedRecords.slot(
                 topic: source.resolved(in: context.scope), partition: context.partition, keySerde: keySerde, valueSerde: valueSerde)
+            @inline(__always) func decode(_ view: RecordView) throws -> Record<Key, Value> {
+                let key = try view.key.map { try keySerde.decode($0) }
+                guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
+                return Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
+            }
             let handler = SourceHandler { source in
                 let view = source.view
                 let entry = slot.entry(at: view.offset)
                 if entry.pointee.offset != view.offset {
                     entry.pointee.offset = -1
-                    let key = try view.key.map { try keySerde.decode($0) }
-                    guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
-                    entry.pointee.record = Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
+                    entry.pointee.record = try decode(view)
                     entry.pointee.offset = view.offset
                 }
                 // Moved out for the call and back after it: every reader borrows the one
-                // record, no copy and no reference counting per reader.
-                guard let record = entry.pointee.record.take() else { return }
+                // record, no copy and no reference counting per reader. Absent only while an
+                // outer call on this thread holds it: then this reader decodes its own.
+                guard let record = entry.pointee.record.take() else { return try downstream(try decode(view)) }
                 do {
                     try downstream(record)
                 } catch {
