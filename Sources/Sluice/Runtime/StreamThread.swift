@@ -7,20 +7,20 @@ import Synchronization
 /// One of a pipeline instance's stream threads (Kafka Streams' `StreamThread`): a member of
 /// every branch's group, and the tasks of the partitions those members own.
 ///
-/// Every step polls each member, then processes what came back together: where several
-/// branches polled the same records of a partition (they read the same topic and stand at the
-/// same offset, the normal case), each record is decompressed once and handed to every
-/// branch in turn, and the first branch's decoded value serves the others
-/// (`DecodedRecordCache`). Each branch still commits its own offsets, after its own outputs
-/// are durable; a branch that is behind (reset, or just joined) is processed on its own.
+/// Every step polls each member, then processes what came back together, one pass per
+/// partition: a stored batch that several branches polled is checked, decompressed and parsed
+/// once and its records are handed to each of those branches in turn; the first branch's
+/// decoded value serves the others (`DecodedRecordCache`). Branches a poll apart find the batch
+/// still decoded (`BatchCache`). Each branch still commits its own offsets, after its own
+/// outputs are durable; a branch far behind (reset, or just joined) reads on its own.
 ///
 /// Sharing a thread means a branch that blocks (a slow side effect) holds up the others on it;
 /// branches with `forEach` sinks therefore get a thread of their own (`StreamThread.plan`).
 final class StreamThread: Sendable {
     let name: String
     let members: [BranchTask]
-    /// Only this thread uses it; the lock is uncontended and taken once per step.
-    private let decoder: Mutex<RecordBatchDecoder>
+    /// Only this thread uses them; the lock is uncontended and taken once per step.
+    private let reading: Mutex<Reading>
     private let done = DispatchSemaphore(value: 0)
     private let failure = Mutex<(any Error)?>(nil)
     /// Whether the last step found nothing to do: only then may the next one wait for data.
@@ -34,8 +34,18 @@ final class StreamThread: Sendable {
         self.name = name
         self.members = members
         self.sharingDistance = Int64(max(1, sharingDistance))
-        decoder = Mutex(try RecordBatchDecoder())
+        reading = Mutex(Reading(decoder: try RecordBatchDecoder(), batches: members.count > 1 ? BatchCache(byteLimit: Self.batchCacheBytes) : nil))
     }
+
+    /// The thread's batch decoder, and the batches it keeps decoded for members a step behind.
+    private struct Reading {
+        let decoder: RecordBatchDecoder
+        let batches: BatchCache?
+    }
+
+    /// The bound of a thread's `BatchCache`: a few polls' worth of decoded batches (a batch of
+    /// a thousand 200-byte events takes about 250 kB).
+    static let batchCacheBytes = 8 << 20
 
     /// The first error a member stopped on, with its branch.
     var error: (any Error)? { failure.withLock { $0 } }
@@ -140,8 +150,10 @@ final class StreamThread: Sendable {
         return paused
     }
 
-    /// Each partition's records through the tasks of every member that polled them; members
-    /// that polled the same range of a partition share one pass over it.
+    /// Each partition's records through the tasks of every member that polled them, in one
+    /// pass per partition: a stored batch that several members polled is checked, decompressed
+    /// and parsed once (`ConsumerRecords.forEachShared`), and its records go to each of those
+    /// members in turn, which share the decoded values (`DecodedRecordCache`).
     /// - Returns: the members that failed, with their errors (they stopped at the failure).
     /// - Throws: what fails for everyone (a corrupt batch) and `SimulatedCrash`.
     private func processTogether(_ polled: [(member: Int, records: ConsumerRecords)]) throws -> [Int: any Error] {
@@ -154,35 +166,30 @@ final class StreamThread: Sendable {
             }
         }
         var failed: [Int: any Error] = [:]
-        try decoder.withLock { decoder in
+        try reading.withLock { reading in
             for tp in order {
-                var remaining = byPartition[tp, default: []].filter { failed[$0.member] == nil }
-                while let first = remaining.first {
-                    let range = (first.part.fromOffset, first.part.count)
-                    let together = remaining.filter { ($0.part.fromOffset, $0.part.count) == range }
-                    remaining.removeAll { ($0.part.fromOffset, $0.part.count) == range }
-                    var readers: [(index: Int, member: BranchTask, reader: BranchTasks.Reader)] = []
-                    for entry in together {
-                        let member = members[entry.member]
-                        do {
-                            readers.append((entry.member, member, try member.tasks.reader(for: tp)))
-                            member.metrics.consumed.add(entry.part.count, ordering: .relaxed)
-                        } catch {
-                            failed[entry.member] = error
-                        }
+                var parts: [ConsumerRecords.PartitionRecords] = []
+                var readers: [(index: Int, member: BranchTask, reader: BranchTasks.Reader)] = []
+                for entry in byPartition[tp, default: []] where failed[entry.member] == nil {
+                    let member = members[entry.member]
+                    do {
+                        readers.append((entry.member, member, try member.tasks.reader(for: tp)))
+                        parts.append(entry.part)
+                        member.metrics.consumed.add(entry.part.count, ordering: .relaxed)
+                    } catch {
+                        failed[entry.member] = error
                     }
-                    try first.part.forEach(decoder: decoder) { view in
-                        var i = 0
-                        while i < readers.count {
-                            do {
-                                try readers[i].member.process(view, of: tp, with: readers[i].reader)
-                                i += 1
-                            } catch let crash as SimulatedCrash {
-                                throw crash
-                            } catch {
-                                failed[readers[i].index] = error
-                                readers.remove(at: i)
-                            }
+                }
+                var stopped = [Bool](repeating: false, count: readers.count)
+                try ConsumerRecords.forEachShared(parts, decoder: reading.decoder, cache: reading.batches) { view, holders in
+                    for i in holders where !stopped[i] {
+                        do {
+                            try readers[i].member.process(view, of: tp, with: readers[i].reader)
+                        } catch let crash as SimulatedCrash {
+                            throw crash
+                        } catch {
+                            failed[readers[i].index] = error
+                            stopped[i] = true
                         }
                     }
                 }

@@ -40,13 +40,22 @@ public final class RecordBatchDecoder {
         _ body: (RecordView) throws -> Void
     ) throws {
         if header.isControl { return }
+        if header.compression == CompressionCodec.none {
+            return try decodeRecords(UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.size...]), header: header, body)
+        }
+        try decompressSection(of: batch, header: header, into: &scratch)
+        try scratch.withUnsafeBytes { try decodeRecords($0, header: header, body) }
+    }
+
+    /// The records section of a batch, decompressed (or copied, if it is not compressed).
+    func decompressSection(of batch: UnsafeRawBufferPointer, header: RecordBatchHeader, into output: inout [UInt8]) throws {
         let section = UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.size...])
         switch header.compression {
         case .some(CompressionCodec.none):
-            try decodeRecords(section, header: header, body)
+            output.removeAll(keepingCapacity: true)
+            output.append(contentsOf: section)
         case .some(.zstd):
-            try decompressor.decompress(section, into: &scratch)
-            try scratch.withUnsafeBytes { try decodeRecords($0, header: header, body) }
+            try decompressor.decompress(section, into: &output)
         case .some(let other):
             throw LogError(.unsupportedCompressionType, "batch at offset \(header.baseOffset) uses \(other), which Sluice does not decode")
         case nil:
@@ -54,7 +63,7 @@ public final class RecordBatchDecoder {
         }
     }
 
-    private func decodeRecords(
+    func decodeRecords(
         _ bytes: UnsafeRawBufferPointer,
         header: RecordBatchHeader,
         _ body: (RecordView) throws -> Void
