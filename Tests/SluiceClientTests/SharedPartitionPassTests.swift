@@ -152,4 +152,24 @@ import Testing
         part.batches[RecordBatchHeader.size + 3] ^= 0xFF
         #expect(throws: LogError.self) { try Self.shared([part, part], cache: nil) }
     }
+
+    /// A batch whose CRC is right but whose zstd frame is not (written so): a clear error,
+    /// from the cached path as from the plain one.
+    @Test(arguments: [false, true])
+    func aBadFrameUnderAGoodCRCIsACorruptMessage(cached: Bool) throws {
+        let sizes = [30]
+        let all = try Self.batches(sizes)
+        var part = try Self.poll(all, sizes: sizes, firstBatch: 0, batchCount: 1, from: 0)
+        let middle = RecordBatchHeader.size + (part.batches.count - RecordBatchHeader.size) / 2
+        for i in middle..<(middle + 8) { part.batches[i] ^= 0x5A }
+        part.batches.withUnsafeMutableBytes { raw in
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[21...]))
+            raw.storeBytes(of: crc.bigEndian, toByteOffset: 17, as: UInt32.self)
+        }
+        #expect {
+            try Self.shared([part], cache: cached ? BatchCache(byteLimit: 1 << 20) : nil)
+        } throws: { error in
+            (error as? LogError)?.kind == .corruptMessage
+        }
+    }
 }

@@ -38,6 +38,9 @@ private let zeroPage = [UInt8](repeating: 0, count: 1 << 16)
 extension Array where Element == UInt8 {
     /// Appends `count` zero bytes (space to be written in place).
     @inlinable mutating func appendZeros(_ count: Int) {
+        // Grown once, geometrically, so that the chunks below never reallocate.
+        let needed = self.count + count
+        if capacity < needed { reserveCapacity(Swift.max(needed, capacity * 2)) }
         var left = count
         while left > 0 {
             let n = Swift.min(left, 1 << 16)

@@ -58,10 +58,7 @@ extension RecordBatchDecoder {
     /// Decompresses and parses a validated batch into a `DecodedBatch` (control batches hold
     /// no records), with the same checks as `forEachRecord`.
     public func decode(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws -> DecodedBatch {
-        var bytes: [UInt8] = []
-        if !header.isControl {
-            try decompressSection(of: batch, header: header, into: &bytes)
-        }
+        let bytes = header.isControl ? [] : try decompressedSection(of: batch, header: header)
         var entries: [DecodedBatch.Entry] = []
         entries.reserveCapacity(Int(max(0, header.recordsCount)))
         try bytes.withUnsafeBytes { base in

@@ -63,6 +63,16 @@ public final class RecordBatchDecoder {
         }
     }
 
+    /// The records section of a batch in a new array, decompressed (or copied).
+    func decompressedSection(of batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws -> [UInt8] {
+        guard header.compression == .zstd else {
+            var output: [UInt8] = []
+            try decompressSection(of: batch, header: header, into: &output)
+            return output
+        }
+        return try decompressor.decompressed(UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.size...]))
+    }
+
     func decodeRecords(
         _ bytes: UnsafeRawBufferPointer,
         header: RecordBatchHeader,

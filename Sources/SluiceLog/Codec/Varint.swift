@@ -34,8 +34,27 @@ struct ByteReader {
 
     @inlinable var remaining: Int { bytes.count - position }
 
-    @inlinable
+    /// Inline for the one- and two-byte varints that make up most of a record's framing
+    /// (lengths, deltas); longer ones take the loop out of line.
+    @inlinable @inline(__always)
     mutating func readVarlong() throws(LogError) -> Int64 {
+        if bytes.count - position >= 2 {
+            let first = bytes[position]
+            if first < 0x80 {
+                position += 1
+                return Self.zigzag(UInt64(first))
+            }
+            let second = bytes[position + 1]
+            if second < 0x80 {
+                position += 2
+                return Self.zigzag(UInt64(first & 0x7f) | UInt64(second) << 7)
+            }
+        }
+        return try readLongVarlong()
+    }
+
+    @usableFromInline @inline(never)
+    mutating func readLongVarlong() throws(LogError) -> Int64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -47,10 +66,15 @@ struct ByteReader {
             shift += 7
             guard shift < 64 else { throw LogError(.corruptMessage, "varint longer than 10 bytes") }
         }
-        return Int64(bitPattern: (result >> 1) ^ (0 &- (result & 1)))
+        return Self.zigzag(result)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
+    static func zigzag(_ raw: UInt64) -> Int64 {
+        Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+    }
+
+    @inlinable @inline(__always)
     mutating func readVarint() throws(LogError) -> Int32 {
         let v = try readVarlong()
         guard let narrow = Int32(exactly: v) else { throw LogError(.corruptMessage, "varint \(v) overflows int32") }
@@ -65,7 +89,7 @@ struct ByteReader {
     }
 
     /// Reads `length` bytes; a length of -1 is Kafka's null and gives `nil`.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func readBytes(length: Int32) throws(LogError) -> UnsafeRawBufferPointer? {
         if length == -1 { return nil }
         guard length >= 0, Int(length) <= remaining else {

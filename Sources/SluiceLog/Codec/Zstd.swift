@@ -42,6 +42,34 @@ final class ZstdDecompressor {
 
     deinit { ZSTD_freeDCtx(context) }
 
+    /// Decompresses all frames in `input` into a new array, without first clearing its memory
+    /// when the input is one frame that states its size (what Sluice's writer produces).
+    func decompressed(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let declared = input.count > 0 ? ZSTD_getFrameContentSize(input.baseAddress, input.count) : ZSTD_CONTENTSIZE_UNKNOWN
+        guard declared != ZSTD_CONTENTSIZE_UNKNOWN, declared != ZSTD_CONTENTSIZE_ERROR, declared <= UInt64(Self.maximumOutput),
+            ZSTD_findFrameCompressedSize(input.baseAddress, input.count) == input.count
+        else {
+            var output: [UInt8] = []
+            try decompress(input, into: &output)
+            return output
+        }
+        var failure = 0
+        let output = [UInt8](unsafeUninitializedCapacity: Int(declared)) { buffer, initialized in
+            let written = ZSTD_decompressDCtx(context, buffer.baseAddress, buffer.count, input.baseAddress, input.count)
+            if ZSTD_isError(written) != 0 || written != buffer.count {
+                failure = written
+                initialized = 0
+            } else {
+                initialized = written
+            }
+        }
+        guard output.count == Int(declared) else {
+            if ZSTD_isError(failure) != 0 { throw LogError(.corruptMessage, "zstd: \(String(cString: ZSTD_getErrorName(failure)))") }
+            throw LogError(.corruptMessage, "zstd: frame declares \(declared) bytes but holds \(failure)")
+        }
+        return output
+    }
+
     /// Decompresses all frames in `input`, replacing the contents of `output` (reused capacity).
     func decompress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
         guard input.count > 0 else { return output.removeAll(keepingCapacity: true) }
