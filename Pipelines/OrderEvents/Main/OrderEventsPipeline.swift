@@ -21,18 +21,22 @@ enum OrderEventsPipeline {
     static let name = "order-events"
 
     static func make() -> Pipeline {
-        Pipeline(name) {
-            // Every kept order is charged: drop cancelled → enrich (USD, item count) → payment.
-            Branch(group: "payment", from: OrderTopics.orders, onError: .deadLetter(OrderTopics.deadLetters)) { $0
-                .filter { $0.status != .cancelled }
-                .map(OrderLogic.EnrichedOrder.init)
+        // What every branch starts with: drop cancelled → enrich (USD, item count). Shared, so
+        // it runs once per event for all three branches of a stream thread (each branch still
+        // has its own group, offsets and dead letters).
+        let kept = Stream(OrderTopics.orders)
+            .filter { $0.status != .cancelled }
+            .map(OrderLogic.EnrichedOrder.init)
+            .shared("kept")
+
+        return Pipeline(name) {
+            // Every kept order is charged.
+            Branch(group: "payment", from: kept, onError: .deadLetter(OrderTopics.deadLetters)) { $0
                 .map(OrderLogic.Payment.init)
                 .to(OrderTopics.payments) }
 
             // Orders paid or shipped need a shipment.
-            Branch(group: "shipping", from: OrderTopics.orders, onError: .deadLetter(OrderTopics.deadLetters)) { $0
-                .filter { $0.status != .cancelled }
-                .map(OrderLogic.EnrichedOrder.init)
+            Branch(group: "shipping", from: kept, onError: .deadLetter(OrderTopics.deadLetters)) { $0
                 .filter(OrderLogic.needsShipping)
                 .map(OrderLogic.Shipment.init)
                 .to(OrderTopics.shipments) }
@@ -45,9 +49,7 @@ enum OrderEventsPipeline {
             // history reaches a window out of event-time order by up to the skew between them: a
             // day of grace covers any replay of this data; windows are small (8 regions × 1,440 a
             // day), and updates flow on every batch anyway (emit on update).
-            Branch(group: "stats", from: OrderTopics.orders, onError: .deadLetter(OrderTopics.deadLetters)) { $0
-                .filter { $0.status != .cancelled }
-                .map(OrderLogic.EnrichedOrder.init)
+            Branch(group: "stats", from: kept, onError: .deadLetter(OrderTopics.deadLetters)) { $0
                 .map(OrderLogic.RegionSale.init)  // only what the windows need
                 .groupBy(\.region)
                 .windowed(.tumbling(.milliseconds(OrderLogic.windowMs)), grace: .seconds(86_400))

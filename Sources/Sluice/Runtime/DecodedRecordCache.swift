@@ -54,6 +54,18 @@ final class DecodedRecordCache: @unchecked Sendable {
         slots[key] = slot
         return slot
     }
+
+    /// The outputs of the shared stream `stream` for `topic`-`partition` (see `SharedStream`).
+    @usableFromInline
+    func outputSlot<Key, Value>(of stream: ObjectIdentifier, topic: String, partition: Int32, as: Record<Key, Value>.Type)
+        -> SharedOutputSlot<Key, Value>
+    {
+        let key = Self.Key(topic: topic, partition: partition, types: [stream, ObjectIdentifier(Record<Key, Value>.self)])
+        if let slot = slots[key] as? SharedOutputSlot<Key, Value> { return slot }
+        let slot = SharedOutputSlot<Key, Value>(capacity: sharedTopics.contains(topic) ? sharedCapacity : 1)
+        slots[key] = slot
+        return slot
+    }
 }
 
 /// One partition's recently decoded records (see `DecodedRecordCache`).

@@ -31,6 +31,21 @@ public struct Branch: Sendable {
         self.sink = body(Stream(topic))
     }
 
+    /// A branch that starts from steps it shares with other branches (see `SharedStream`):
+    /// its group reads the shared stream's source topics, and the shared steps run once per
+    /// record for all the branches of a stream thread that start from them.
+    @inlinable
+    public init<Key, Value>(
+        group: String, from shared: SharedStream<Key, Value>, ackMode: AckMode = .batch, onError: ErrorPolicy = .fail,
+        _ body: (Stream<Key, Value>) -> Sink
+    ) {
+        self.group = group
+        self.source = shared.source
+        self.ackMode = ackMode
+        self.onError = onError
+        self.sink = body(shared.branchStream)
+    }
+
     /// The topics the branch writes (its sinks, repartition topics and dead-letter topic).
     var outputs: [TopicName] {
         var topics = sink.outputs
