@@ -42,15 +42,16 @@ final class DecodedRecordCache: @unchecked Sendable {
         self.sharedTopics = sharedTopics
     }
 
+    /// The decoded records of `topic`-`partition` (by offset), for these serdes.
     @usableFromInline
     func slot<Key, Value>(
         topic: String, partition: Int32, keySerde: any Serde<Key>, valueSerde: any Serde<Value>
-    ) -> DecodedRecordSlot<Key, Value> {
+    ) -> RecordRing<Key, Value> {
         let key = Self.Key(
             topic: topic, partition: partition,
             types: [ObjectIdentifier(Record<Key, Value>.self), ObjectIdentifier(type(of: keySerde)), ObjectIdentifier(type(of: valueSerde))])
-        if let slot = slots[key] as? DecodedRecordSlot<Key, Value> { return slot }
-        let slot = DecodedRecordSlot<Key, Value>(capacity: sharedTopics.contains(topic) ? sharedCapacity : 1)
+        if let slot = slots[key] as? RecordRing<Key, Value> { return slot }
+        let slot = RecordRing<Key, Value>(capacity: sharedTopics.contains(topic) ? sharedCapacity : 1)
         slots[key] = slot
         return slot
     }
@@ -65,63 +66,5 @@ final class DecodedRecordCache: @unchecked Sendable {
         let slot = SharedOutputSlot<Key, Value>(capacity: sharedTopics.contains(topic) ? sharedCapacity : 1)
         slots[key] = slot
         return slot
-    }
-}
-
-/// One partition's recently decoded records (see `DecodedRecordCache`).
-///
-/// The records live in memory the slot allocates: the source operator reads and replaces them
-/// through `entry(at:)`, in code specialized for its types, where class properties would cost
-/// a dynamic exclusivity check and a generic (value-witness) copy or destroy per record. Each
-/// reader moves the record out for its call and back (`Emit` borrows it), so all of them share
-/// the one value; it is destroyed when a record whose offset maps to the same entry replaces it.
-@usableFromInline
-final class DecodedRecordSlot<Key, Value> {
-    @usableFromInline
-    struct Entry {
-        /// The offset `record` was decoded from; -1 when none (or its decoding failed).
-        @usableFromInline var offset: Int64 = -1
-        @usableFromInline var record: Record<Key, Value>?
-    }
-
-    @usableFromInline
-    struct Ring {
-        @usableFromInline var entries: UnsafeMutablePointer<Entry>
-        /// Entry count − 1 (a power of two − 1): offset `o` lives in entry `o & mask`.
-        @usableFromInline var mask: Int64
-    }
-
-    /// Behind a pointer so that the hot path reads it without exclusivity checks. Only the
-    /// owning stream thread touches it.
-    @usableFromInline let ring: UnsafeMutablePointer<Ring>
-
-    /// - Parameter capacity: entries; a power of two.
-    init(capacity: Int) {
-        ring = .allocate(capacity: 1)
-        ring.initialize(to: Ring(entries: Self.allocateEntries(capacity), mask: Int64(capacity - 1)))
-    }
-
-    /// Where the record at `offset` is kept (whatever record it holds now).
-    @inlinable
-    func entry(at offset: Int64) -> UnsafeMutablePointer<Entry> {
-        ring.pointee.entries + Int(truncatingIfNeeded: offset & ring.pointee.mask)
-    }
-
-    private static func allocateEntries(_ count: Int) -> UnsafeMutablePointer<Entry> {
-        let entries = UnsafeMutablePointer<Entry>.allocate(capacity: count)
-        entries.initialize(repeating: Entry(), count: count)
-        return entries
-    }
-
-    private func freeEntries() {
-        let count = Int(ring.pointee.mask) + 1
-        ring.pointee.entries.deinitialize(count: count)
-        ring.pointee.entries.deallocate()
-    }
-
-    deinit {
-        freeEntries()
-        ring.deinitialize(count: 1)
-        ring.deallocate()
     }
 }

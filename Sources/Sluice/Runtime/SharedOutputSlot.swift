@@ -3,79 +3,110 @@
 /// it: the first branch to reach an offset runs the shared operators, the others borrow the
 /// outputs (`DecodedRecordCache` does the same for decoding).
 ///
-/// A direct-mapped ring, like `DecodedRecordSlot`: offset `o` lives in entry `o & mask`, and
-/// the entry is reused when a later offset maps to it. Errors are not kept: a record the shared
+/// A `RecordRing` holds each offset's first output (the only one, for `map` and `filter`);
+/// `rest` holds the others a `flatMap` made. Errors are not kept: a record the shared
 /// operators fail on is run again by each branch, so each applies its own error policy.
 ///
-/// Single owner (the stream thread); the memory behind pointers keeps the hot path free of
-/// exclusivity checks and generic copies.
+/// Single owner (the stream thread): not thread-safe.
 @usableFromInline
 final class SharedOutputSlot<Key, Value> {
-    @usableFromInline
-    struct Entry {
-        /// The offset the outputs were produced from; -1 while none are (or they failed).
-        @usableFromInline var offset: Int64 = -1
-        /// How many records the shared operators produced (0: filtered out).
-        @usableFromInline var count = 0
-        /// The first output, moved out while a branch borrows it.
-        @usableFromInline var first: Record<Key, Value>?
-        /// The outputs after the first (a `flatMap` in the shared operators); usually empty.
-        @usableFromInline var rest: [Record<Key, Value>] = []
+    @usableFromInline let firsts: RecordRing<Key, Value>
+    /// Outputs per slot (0: the record was filtered out).
+    @usableFromInline let counts: UnsafeMutablePointer<Int>
+    /// Outputs after the first, per slot; usually empty.
+    @usableFromInline let rests: UnsafeMutablePointer<[Record<Key, Value>]>
 
-        @inlinable init() {}
-
-        @inlinable mutating func reset() {
-            offset = -1
-            count = 0
-            first = nil
-            if !rest.isEmpty { rest.removeAll() }
-        }
-
-        @inlinable mutating func append(_ record: Record<Key, Value>) {
-            if count == 0 { first = record } else { rest.append(record) }
-            count += 1
-        }
-    }
-
-    @usableFromInline let entries: UnsafeMutablePointer<Entry>
-    @usableFromInline let mask: Int64
-
-    /// - Parameter capacity: entries; a power of two.
+    /// - Parameter capacity: slots; a power of two.
     init(capacity: Int) {
-        entries = .allocate(capacity: capacity)
-        entries.initialize(repeating: Entry(), count: capacity)
-        mask = Int64(capacity - 1)
+        firsts = RecordRing(capacity: capacity)
+        counts = .allocate(capacity: capacity)
+        counts.initialize(repeating: 0, count: capacity)
+        rests = .allocate(capacity: capacity)
+        rests.initialize(repeating: [], count: capacity)
     }
 
+    /// Empties slot `i` for a new offset; false while its first output is lent.
     @inlinable
-    func entry(at offset: Int64) -> UnsafeMutablePointer<Entry> {
-        entries + Int(truncatingIfNeeded: offset & mask)
+    func clear(at i: Int) -> Bool {
+        guard firsts.clear(at: i) else { return false }
+        counts[i] = 0
+        if !rests[i].isEmpty { rests[i].removeAll() }
+        return true
+    }
+
+    /// Adds an output of the record slot `i` is being filled for.
+    @inlinable
+    func append(_ record: Record<Key, Value>, at i: Int) {
+        if counts[i] == 0 { firsts.store(record, at: i) } else { rests[i].append(record) }
+        counts[i] += 1
     }
 
     deinit {
-        entries.deinitialize(count: Int(mask) + 1)
-        entries.deallocate()
+        counts.deallocate()
+        rests.deinitialize(count: Int(firsts.mask) + 1)
+        rests.deallocate()
     }
 }
 
-/// Where a task's shared steps put their outputs while they run for one record.
+/// Where a task's shared steps put their outputs while they run for one record: a slot of a
+/// `SharedOutputSlot`, or a buffer of the branch's own when that slot is lent out.
 @usableFromInline
 final class SharedOutputTarget<Key, Value> {
+    @usableFromInline
+    struct Filling {
+        /// Whether the shared steps are running for a record.
+        @usableFromInline var active = false
+        /// Unretained: the task holds its slots for as long as it runs.
+        @usableFromInline var slot: Unmanaged<SharedOutputSlot<Key, Value>>?
+        @usableFromInline var index = 0
+        /// Outputs when there is no slot to fill.
+        @usableFromInline var own: [Record<Key, Value>] = []
+
+        @inlinable init() {}
+
+        @inlinable init(slot: SharedOutputSlot<Key, Value>?, index: Int) {
+            self.active = true
+            self.slot = slot.map { Unmanaged.passUnretained($0) }
+            self.index = index
+        }
+    }
+
     /// Behind a pointer, so the hot path pays no exclusivity check.
-    @usableFromInline let cell: UnsafeMutablePointer<UnsafeMutablePointer<SharedOutputSlot<Key, Value>.Entry>?>
+    @usableFromInline let cell: UnsafeMutablePointer<Filling>
 
     @usableFromInline init() {
         cell = .allocate(capacity: 1)
-        cell.initialize(to: nil)
+        cell.initialize(to: Filling())
     }
 
+    /// Takes an output of the shared steps.
     @inlinable
-    func filling(_ entry: UnsafeMutablePointer<SharedOutputSlot<Key, Value>.Entry>, _ body: () throws -> Void) throws {
-        let outer = cell.pointee
-        cell.pointee = entry
-        defer { cell.pointee = outer }
-        try body()
+    func emit(_ record: Record<Key, Value>) throws {
+        guard cell.pointee.active else { throw PipelineError.invalid("a shared stream emitted a record outside of its source record") }
+        if let slot = cell.pointee.slot {
+            let index = cell.pointee.index
+            slot._withUnsafeGuaranteedRef { $0.append(record, at: index) }
+        } else {
+            cell.pointee.own.append(record)
+        }
     }
 
-    deinit { cell.deallocate() }
+    /// Runs `body` (the shared steps for one record) with its outputs going to `filling`.
+    /// - Returns: the outputs that went to no slot.
+    @inlinable
+    func filling(_ filling: Filling, _ body: () throws -> Void) throws -> [Record<Key, Value>] {
+        let outer = cell.move()
+        cell.initialize(to: filling)
+        defer {
+            cell.deinitialize(count: 1)
+            cell.initialize(to: outer)
+        }
+        try body()
+        return cell.pointee.own
+    }
+
+    deinit {
+        cell.deinitialize(count: 1)
+        cell.deallocate()
+    }
 }

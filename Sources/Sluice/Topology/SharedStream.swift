@@ -71,41 +71,35 @@ public struct SharedStream<Key, Value>: Sendable {
         let (shared, id) = (stream, ObjectIdentifier(identity))
         return Stream(plan: shared.plan, sources: shared.sources, upstream: shared.upstream) { context, downstream in
             let target = SharedOutputTarget<Key, Value>()
-            let handlers = try shared.compose(context) { record in
-                guard let entry = target.cell.pointee else { throw PipelineError.invalid("shared stream output outside of its record") }
-                entry.pointee.append(record)
-            }
+            let handlers = try shared.compose(context) { try target.emit($0) }
             var wrapped: SourceHandlers = [:]
             for (topic, handler) in handlers {
                 let slot = context.decodedRecords.outputSlot(
                     of: id, topic: topic.resolved(in: context.scope), partition: context.partition, as: Record<Key, Value>.self)
                 wrapped[topic] = SourceHandler { source in
                     let offset = source.view.offset
-                    let entry = slot.entry(at: offset)
-                    if entry.pointee.offset != offset {
-                        entry.pointee.reset()
-                        try target.filling(entry) { try handler.process(source) }
-                        entry.pointee.offset = offset
+                    let i = slot.firsts.slot(for: offset)
+                    if !slot.firsts.holds(offset, at: i) {
+                        guard slot.clear(at: i) else {
+                            // Lent to an outer call on this thread (never, with today's
+                            // operators): run the steps for this branch alone.
+                            let own = try target.filling(.init(slot: nil, index: 0)) { try handler.process(source) }
+                            for record in own { try downstream(record) }
+                            return
+                        }
+                        _ = try target.filling(.init(slot: slot, index: i)) { try handler.process(source) }
+                        slot.firsts.mark(offset, at: i)
                     }
-                    guard entry.pointee.count > 0 else { return }
-                    // Moved out for the call and back after it, as decoded records are. Absent
-                    // only while an outer call on this thread holds it: then run the steps anew.
-                    guard let first = entry.pointee.first.take() else {
-                        var own = SharedOutputSlot<Key, Value>.Entry()
-                        try withUnsafeMutablePointer(to: &own) { own in try target.filling(own) { try handler.process(source) } }
-                        if let first = own.first { try downstream(first) }
-                        for record in own.rest { try downstream(record) }
+                    let count = slot.counts[i]
+                    guard count > 0 else { return }
+                    // Every branch borrows the outputs: no copy, no reference counting.
+                    guard try slot.firsts.lend(at: i, downstream) else {
+                        let own = try target.filling(.init(slot: nil, index: 0)) { try handler.process(source) }
+                        for record in own { try downstream(record) }
                         return
                     }
-                    do {
-                        try downstream(first)
-                    } catch {
-                        entry.pointee.first = consume first
-                        throw error
-                    }
-                    entry.pointee.first = consume first
-                    if entry.pointee.count > 1 {
-                        for record in entry.pointee.rest { try downstream(record) }
+                    if count > 1 {
+                        for record in slot.rests[i] { try downstream(record) }
                     }
                 }
             }

@@ -88,23 +88,16 @@ public struct Stream<Key, Value>: Sendable {
             }
             let handler = SourceHandler { source in
                 let view = source.view
-                let entry = slot.entry(at: view.offset)
-                if entry.pointee.offset != view.offset {
-                    entry.pointee.offset = -1
-                    entry.pointee.record = try decode(view)
-                    entry.pointee.offset = view.offset
+                let i = slot.slot(for: view.offset)
+                if !slot.holds(view.offset, at: i) {
+                    // Lent to an outer call on this thread (never, with today's operators):
+                    // this reader decodes its own.
+                    guard slot.clear(at: i) else { return try downstream(try decode(view)) }
+                    slot.store(try decode(view), at: i)
+                    slot.mark(view.offset, at: i)
                 }
-                // Moved out for the call and back after it: every reader borrows the one
-                // record, no copy and no reference counting per reader. Absent only while an
-                // outer call on this thread holds it: then this reader decodes its own.
-                guard let record = entry.pointee.record.take() else { return try downstream(try decode(view)) }
-                do {
-                    try downstream(record)
-                } catch {
-                    entry.pointee.record = consume record
-                    throw error
-                }
-                entry.pointee.record = consume record
+                // Every reader borrows the one record: no copy, no reference counting.
+                if try !slot.lend(at: i, downstream) { try downstream(try decode(view)) }
             }
             return [source: handler]
         }
