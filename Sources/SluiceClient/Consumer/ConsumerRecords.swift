@@ -120,15 +120,18 @@ public struct ConsumerRecords: Sendable {
 
     /// Counts the records of `batches` at or after `from`, stopping after the batch that reaches
     /// `maxRecords` (batches are never split), and finds the offset after the last batch kept:
-    /// what a fetch advances the position to.
+    /// what a fetch advances the position to. Only batch headers are read (the log checked the
+    /// CRCs when it read the batches, and readers check them again as they decode).
     /// - Returns: the records counted, the next offset, and how many leading bytes to keep.
     static func scan(_ batches: [UInt8], from: Int64, maxRecords: Int = .max) throws -> (count: Int, next: Int64, bytes: Int) {
         var count = 0
         var next = from
         var kept = 0
         try batches.withUnsafeBytes { raw in
-            _ = try RecordBatchDecoder.forEachBatch(in: raw) { header, _ in
-                guard count < maxRecords else { return }
+            while count < maxRecords, raw.count - kept >= RecordBatchHeader.size {
+                let header = try RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: raw[kept...]))
+                try header.validateShape()
+                guard kept + header.totalSize <= raw.count else { break }
                 if header.baseOffset >= from {
                     count += Int(header.recordsCount)
                 } else if header.lastOffset >= from {

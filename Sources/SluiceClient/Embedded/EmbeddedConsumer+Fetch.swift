@@ -8,15 +8,20 @@ extension EmbeddedConsumer {
     /// One pass over the owned, unpaused partitions that have records past their position,
     /// starting one partition later each call (so none starves), within `fetch.max.bytes` and
     /// `max.poll.records`. A position moved by a seek or revoke meanwhile is left alone.
+    ///
+    /// Each read asks for about the bytes the records still wanted take (from the partition's
+    /// last fetch, with a margin), within `max.partition.fetch.bytes`: reading, checking and
+    /// copying a whole megabyte for the few batches a poll keeps would cost more than
+    /// processing them. Batches are never split, and a read returns at least one.
     func fetch() throws -> ConsumerRecords {
         try initializePositions()
-        let plan = state.withLock { s -> [(TopicPartition, Partition, Int64)] in
+        let plan = state.withLock { s -> [(TopicPartition, Partition, Int64, Double)] in
             guard !s.order.isEmpty else { return [] }
-            var plan: [(TopicPartition, Partition, Int64)] = []
+            var plan: [(TopicPartition, Partition, Int64, Double)] = []
             for i in 0..<s.order.count {
                 let tp = s.order[(s.cursor + i) % s.order.count]
                 guard !s.paused.contains(tp), let owned = s.owned[tp], let position = owned.position else { continue }
-                if owned.partition.highWatermark > position { plan.append((tp, owned.partition, position)) }
+                if owned.partition.highWatermark > position { plan.append((tp, owned.partition, position, owned.bytesPerRecord)) }
             }
             s.cursor = (s.cursor + 1) % s.order.count
             return plan
@@ -24,11 +29,17 @@ extension EmbeddedConsumer {
         var result = ConsumerRecords()
         var bytesLeft = configuration.fetchMaxBytes
         var recordsLeft = configuration.maxPollRecords
-        for (tp, partition, position) in plan {
+        for (tp, partition, position, bytesPerRecord) in plan {
             guard bytesLeft > 0, recordsLeft > 0 else { break }
+            var maxBytes = min(configuration.maxPartitionFetchBytes, bytesLeft)
+            // In floating point: `max.poll.records` may be as large as `Int.max`.
+            let wanted = bytesPerRecord * Double(recordsLeft) * 1.25
+            if bytesPerRecord > 0, wanted < Double(maxBytes) {
+                maxBytes = min(maxBytes, max(Self.minimumReadBytes, Int(wanted)))
+            }
             let fetched: FetchResult
             do {
-                fetched = try partition.read(from: position, maxBytes: min(configuration.maxPartitionFetchBytes, bytesLeft))
+                fetched = try partition.read(from: position, maxBytes: maxBytes)
             } catch let error as LogError where error.kind == .offsetOutOfRange {
                 try resetPosition(tp, partition, because: error.message)
                 continue
@@ -42,6 +53,7 @@ extension EmbeddedConsumer {
             let advanced = state.withLock { s in
                 guard s.owned[tp]?.position == position else { return false }  // seeked or revoked meanwhile
                 s.owned[tp]?.position = next
+                if count > 0 { s.owned[tp]?.bytesPerRecord = Double(kept) / Double(count) }
                 return true
             }
             guard advanced else { continue }
@@ -52,6 +64,9 @@ extension EmbeddedConsumer {
         }
         return result
     }
+
+    /// The smallest read `fetch` asks for once it knows a partition's record size.
+    static var minimumReadBytes: Int { 64 << 10 }
 
     /// Gives every newly owned partition its starting point: the committed offset, else
     /// `auto.offset.reset`. A committed offset outside the log is reset as Kafka does.

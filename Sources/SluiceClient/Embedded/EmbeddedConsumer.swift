@@ -44,6 +44,9 @@ final class EmbeddedConsumer: ConsumerBackend, @unchecked Sendable {  // mutable
     struct Owned {
         var partition: Partition
         var position: Int64?
+        /// Stored bytes per record in this partition's last fetch (0 before the first): sizes
+        /// the next read to about what `max.poll.records` leaves room for.
+        var bytesPerRecord = 0.0
     }
 
     struct State {

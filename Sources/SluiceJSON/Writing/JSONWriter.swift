@@ -516,10 +516,29 @@ public struct JSONWriter {
     /// 2^50 up this bound fails: both go to the standard library, as does any value no `k`
     /// reaches (such as `0.1 + 0.2`). The randomized test in `WriterDoubleTests` compares the
     /// two texts.
+    ///
+    /// Most values in data have at most six decimals, so `k = 6` is tried first: if it reads
+    /// back, the decimal with its trailing zeros removed is the one the loop would find (a
+    /// decimal `m' / 10^k'` that reads back with `k' < 6` is, times `10^(6-k')`, the one
+    /// rounded at `k = 6`, so that one ends in at least `6 - k'` zeros). If it does not and
+    /// no longer decimal reads back either, the value goes to the standard library at once.
     @inline(__always)
     mutating func finiteDouble(_ value: Double) {
         let magnitude = value.magnitude
         guard magnitude >= 0.001 || magnitude == 0 else { return standardText(value) }
+        if magnitude * 1e6 < 0x1p50 {
+            let rounded = Int64(magnitude * 1e6 + 0.5)
+            if Double(rounded) / 1e6 == magnitude {
+                var (m, k) = (rounded, 6)
+                while k > 0, m % 10 == 0 {
+                    m /= 10
+                    k &-= 1
+                }
+                let negative = value.sign == .minus
+                return emit(upTo: 40) { p in JSONWriter.decimal(m, fractionDigits: k, negative: negative, at: p) }
+            }
+            if !JSONWriter.readsBack(magnitude, fromLargest: 1e6) { return standardText(value) }
+        }
         var scale = 1.0
         var k = 0
         while true {
