@@ -66,4 +66,36 @@ struct SharedDecodingTests {
         #expect((consumed["regions"] ?? 0) >= records, "the regions branch also reads its repartition topic")
         #expect(decodes.value.load(ordering: .relaxed) == records, "every record decoded once for both branches")
     }
+
+    @Test("three branches from a shared stream, one thread: its steps run once per record while the branches drift apart")
+    func sharedStepsRunOncePerRecord() throws {
+        let records = 6_000
+        try load(records)
+        let decodes = Counter()
+        let runs = Counter()
+        let sales = Topic<String, Sale>("sales", key: StringSerde(), value: CountingSerde(decodes: decodes))
+        let big = Stream(sales)
+            .peek { _, _ in runs.value.add(1, ordering: .relaxed) }
+            .filter { $0.amount % 3 != 0 }
+            .shared("big")
+        let pipeline = Pipeline("shared-steps") {
+            Branch(group: "amounts", from: big) { $0.map { "\($0.amount)" }.to(Topic<String, String>("amounts")) }
+            Branch(group: "regions", from: big) { $0.groupBy(\.region).count().map { "\($0)" }.to(Topic<String, String>("region-counts")) }
+            Branch(group: "copies", from: big) { $0.to(Topic<String, Sale>("copies")) }
+        }
+        var options = RunOptions()
+        options.dataDirectory = directory.path
+        options.untilIdle = true
+        options.progress = false
+        options.threads = 1
+        options.maxPollRecords = 200
+        let summary = try pipeline.run(options)
+
+        let produced = Dictionary(uniqueKeysWithValues: summary.branches.map { ($0.group, $0.produced) })
+        let kept = (0..<records).filter { $0 % 3 != 0 }.count
+        #expect(produced["amounts"] == kept)
+        #expect(produced["copies"] == kept)
+        #expect(runs.value.load(ordering: .relaxed) == records, "the shared steps ran once per record for the three branches")
+        #expect(decodes.value.load(ordering: .relaxed) == records, "and decoded each record once")
+    }
 }

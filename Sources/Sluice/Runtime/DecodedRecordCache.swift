@@ -29,6 +29,8 @@ final class DecodedRecordCache: @unchecked Sendable {
     let sharedCapacity: Int
     /// The topics several of the thread's branches read.
     private let sharedTopics: Set<String>
+    /// Above 0 while a shared stream's steps are composed (`composingSharedSteps`).
+    private var sharedStepsDepth = 0
 
     /// - Parameters:
     ///   - sharedCapacity: how far apart (in records) branches may read and still share
@@ -42,16 +44,28 @@ final class DecodedRecordCache: @unchecked Sendable {
         self.sharedTopics = sharedTopics
     }
 
+    /// Composes a shared stream's steps (`body`): their source operators run once per record
+    /// for every branch of the thread (the shared stream keeps the outputs), so what they
+    /// decode need not be kept for anyone else. Their slots hold one record, apart from the
+    /// others: a decoded value is then freed while still in cache, not a ring's length later.
+    @usableFromInline
+    func composingSharedSteps<T>(_ body: () throws -> T) rethrows -> T {
+        sharedStepsDepth += 1
+        defer { sharedStepsDepth -= 1 }
+        return try body()
+    }
+
     /// The decoded records of `topic`-`partition` (by offset), for these serdes.
     @usableFromInline
     func slot<Key, Value>(
         topic: String, partition: Int32, keySerde: any Serde<Key>, valueSerde: any Serde<Value>
     ) -> RecordRing<Key, Value> {
-        let key = Self.Key(
-            topic: topic, partition: partition,
-            types: [ObjectIdentifier(Record<Key, Value>.self), ObjectIdentifier(type(of: keySerde)), ObjectIdentifier(type(of: valueSerde))])
+        var types = [ObjectIdentifier(Record<Key, Value>.self), ObjectIdentifier(type(of: keySerde)), ObjectIdentifier(type(of: valueSerde))]
+        let forSharedSteps = sharedStepsDepth > 0
+        if forSharedSteps { types.append(ObjectIdentifier(DecodedRecordCache.self)) }
+        let key = Self.Key(topic: topic, partition: partition, types: types)
         if let slot = slots[key] as? RecordRing<Key, Value> { return slot }
-        let slot = RecordRing<Key, Value>(capacity: sharedTopics.contains(topic) ? sharedCapacity : 1)
+        let slot = RecordRing<Key, Value>(capacity: sharedTopics.contains(topic) && !forSharedSteps ? sharedCapacity : 1)
         slots[key] = slot
         return slot
     }

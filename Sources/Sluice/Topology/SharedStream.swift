@@ -71,7 +71,7 @@ public struct SharedStream<Key, Value>: Sendable {
         let (shared, id) = (stream, ObjectIdentifier(identity))
         return Stream(plan: shared.plan, sources: shared.sources, upstream: shared.upstream) { context, downstream in
             let target = SharedOutputTarget<Key, Value>()
-            let handlers = try shared.compose(context) { try target.emit($0) }
+            let handlers = try context.decodedRecords.composingSharedSteps { try shared.compose(context) { try target.emit($0) } }
             var wrapped: SourceHandlers = [:]
             for (topic, handler) in handlers {
                 let slot = context.decodedRecords.outputSlot(
