@@ -28,6 +28,17 @@ struct SharedDecodingTests {
         let value = Atomic<Int>(0)
     }
 
+    /// One stream thread for every branch, polls of 200 records: the branches drift apart.
+    func oneThreadSmallPolls() -> RunOptions {
+        var options = RunOptions()
+        options.dataDirectory = directory.path
+        options.untilIdle = true
+        options.progress = false
+        options.threads = 1
+        options.maxPollRecords = 200
+        return options
+    }
+
     /// `count` sales over 2 partitions, in batches of 25 records (so that polls end at many
     /// different offsets).
     func load(_ count: Int) throws {
@@ -53,13 +64,7 @@ struct SharedDecodingTests {
             Branch(group: "amounts", from: sales) { $0.map { "\($0.amount)" }.to(Topic<String, String>("amounts")) }
             Branch(group: "regions", from: sales) { $0.groupBy(\.region).count().map { "\($0)" }.to(Topic<String, String>("region-counts")) }
         }
-        var options = RunOptions()
-        options.dataDirectory = directory.path
-        options.untilIdle = true
-        options.progress = false
-        options.threads = 1
-        options.maxPollRecords = 200
-        let summary = try pipeline.run(options)
+        let summary = try pipeline.run(oneThreadSmallPolls())
 
         let consumed = Dictionary(uniqueKeysWithValues: summary.branches.map { ($0.group, $0.consumed) })
         #expect(consumed["amounts"] == records)
@@ -83,13 +88,7 @@ struct SharedDecodingTests {
             Branch(group: "regions", from: big) { $0.groupBy(\.region).count().map { "\($0)" }.to(Topic<String, String>("region-counts")) }
             Branch(group: "copies", from: big) { $0.to(Topic<String, Sale>("copies")) }
         }
-        var options = RunOptions()
-        options.dataDirectory = directory.path
-        options.untilIdle = true
-        options.progress = false
-        options.threads = 1
-        options.maxPollRecords = 200
-        let summary = try pipeline.run(options)
+        let summary = try pipeline.run(oneThreadSmallPolls())
 
         let produced = Dictionary(uniqueKeysWithValues: summary.branches.map { ($0.group, $0.produced) })
         let kept = (0..<records).filter { $0 % 3 != 0 }.count

@@ -24,11 +24,7 @@ public struct Branch: Sendable {
         group: String, from topic: Topic<Key, Value>, ackMode: AckMode = .batch, onError: ErrorPolicy = .fail,
         _ body: (Stream<Key, Value>) -> Sink
     ) {
-        self.group = group
-        self.source = topic.name
-        self.ackMode = ackMode
-        self.onError = onError
-        self.sink = body(Stream(topic))
+        self.init(group: group, source: topic.name, stream: Stream(topic), ackMode: ackMode, onError: onError, body)
     }
 
     /// A branch that starts from steps it shares with other branches (see `SharedStream`):
@@ -39,11 +35,18 @@ public struct Branch: Sendable {
         group: String, from shared: SharedStream<Key, Value>, ackMode: AckMode = .batch, onError: ErrorPolicy = .fail,
         _ body: (Stream<Key, Value>) -> Sink
     ) {
+        self.init(group: group, source: shared.source, stream: shared.branchStream, ackMode: ackMode, onError: onError, body)
+    }
+
+    @usableFromInline
+    init<Key, Value>(
+        group: String, source: String, stream: Stream<Key, Value>, ackMode: AckMode, onError: ErrorPolicy, _ body: (Stream<Key, Value>) -> Sink
+    ) {
         self.group = group
-        self.source = shared.source
+        self.source = source
         self.ackMode = ackMode
         self.onError = onError
-        self.sink = body(shared.branchStream)
+        self.sink = body(stream)
     }
 
     /// The topics the branch writes (its sinks, repartition topics and dead-letter topic).
