@@ -154,7 +154,8 @@ public final class PipelineInstance: Sendable {
                         branch: pipeline.branches[index], pipelineName: pipeline.name, thread: t, clientPrefix: group.name, backend: backend,
                         options: options, output: output, metrics: metrics[index].metrics, decodedRecords: cache, clock: clock)
                 }
-                threads.append(try StreamThread(name: "\(group.name)-t\(t)", members: members, sharingDistance: cache.sharedCapacity))
+                threads.append(
+                    try StreamThread(name: "\(group.name)-t\(t)", members: members, sharedTopics: sharedTopics, sharingDistance: cache.sharedCapacity))
             }
         }
         self.threads = threads

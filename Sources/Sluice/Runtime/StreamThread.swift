@@ -26,15 +26,20 @@ final class StreamThread: Sendable {
     /// Whether the last step found nothing to do: only then may the next one wait for data.
     private let wasIdle = Atomic<Bool>(false)
 
+    private let sharedTopics: Set<String>
+
     /// How far apart (in records) members may read a partition and still share its decoded
     /// records: the thread's `DecodedRecordCache.sharedCapacity`.
     private let sharingDistance: Int64
 
-    init(name: String, members: [BranchTask], sharingDistance: Int) throws {
+    /// - Parameter sharedTopics: the topics several members read: only their batches are
+    ///   kept decoded for a member a poll behind.
+    init(name: String, members: [BranchTask], sharedTopics: Set<String>, sharingDistance: Int) throws {
         self.name = name
         self.members = members
+        self.sharedTopics = sharedTopics
         self.sharingDistance = Int64(max(1, sharingDistance))
-        reading = Mutex(Reading(decoder: try RecordBatchDecoder(), batches: members.count > 1 ? BatchCache(byteLimit: Self.batchCacheBytes) : nil))
+        reading = Mutex(Reading(decoder: try RecordBatchDecoder(), batches: sharedTopics.isEmpty ? nil : BatchCache(byteLimit: Self.batchCacheBytes)))
     }
 
     /// The thread's batch decoder, and the batches it keeps decoded for members a step behind.
@@ -181,7 +186,8 @@ final class StreamThread: Sendable {
                     }
                 }
                 var stopped = [Bool](repeating: false, count: readers.count)
-                try ConsumerRecords.forEachShared(parts, decoder: reading.decoder, cache: reading.batches) { view, holders in
+                let cache = sharedTopics.contains(tp.topic) ? reading.batches : nil
+                try ConsumerRecords.forEachShared(parts, decoder: reading.decoder, cache: cache) { view, holders in
                     for i in holders where !stopped[i] {
                         do {
                             try readers[i].member.process(view, of: tp, with: readers[i].reader)

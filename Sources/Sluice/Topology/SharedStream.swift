@@ -77,27 +77,23 @@ public struct SharedStream<Key, Value>: Sendable {
                 let slot = context.decodedRecords.outputSlot(
                     of: id, topic: topic.resolved(in: context.scope), partition: context.partition, as: Record<Key, Value>.self)
                 wrapped[topic] = SourceHandler { source in
+                    // The slot is lent to an outer call on this thread (never, with today's
+                    // operators): the steps run for this branch alone.
+                    func runAlone() throws {
+                        let own = try target.filling(.init(slot: nil, index: 0)) { try handler.process(source) }
+                        for record in own { try downstream(record) }
+                    }
                     let offset = source.view.offset
                     let i = slot.firsts.slot(for: offset)
                     if !slot.firsts.holds(offset, at: i) {
-                        guard slot.clear(at: i) else {
-                            // Lent to an outer call on this thread (never, with today's
-                            // operators): run the steps for this branch alone.
-                            let own = try target.filling(.init(slot: nil, index: 0)) { try handler.process(source) }
-                            for record in own { try downstream(record) }
-                            return
-                        }
+                        guard slot.clear(at: i) else { return try runAlone() }
                         _ = try target.filling(.init(slot: slot, index: i)) { try handler.process(source) }
                         slot.firsts.mark(offset, at: i)
                     }
                     let count = slot.counts[i]
                     guard count > 0 else { return }
                     // Every branch borrows the outputs: no copy, no reference counting.
-                    guard try slot.firsts.lend(at: i, downstream) else {
-                        let own = try target.filling(.init(slot: nil, index: 0)) { try handler.process(source) }
-                        for record in own { try downstream(record) }
-                        return
-                    }
+                    guard try slot.firsts.lend(at: i, downstream) else { return try runAlone() }
                     if count > 1 {
                         for record in slot.rests[i] { try downstream(record) }
                     }
