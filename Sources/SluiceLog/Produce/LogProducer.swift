@@ -221,17 +221,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         guard !closed else { throw LogError(.storage, "producer is closed") }
         let t = try topicSlot(topic)
         let count = topicTable[t].partitions.count
-        let partition: Int32
-        if let explicitPartition {
-            partition = explicitPartition
-        } else if let key {
-            partition = Partitioner.partition(forKey: key, partitionCount: count)
-        } else {
-            partition = topicTable[t].sticky
-        }
-        guard partition >= 0, Int(partition) < count else {
-            throw LogError(.unknownTopicOrPartition, "topic '\(topic)' has partitions 0…\(count - 1); there is no partition \(partition)")
-        }
+        let partition = try Partitioner.choose(explicit: explicitPartition, key: key, sticky: topicTable[t].sticky, count: count, topic: topic)
         guard topicTable[t].partitions[Int(partition)] != nil else {
             throw topicTable[t].offline[partition] ?? LogError(.corruptLog, "partition \(topic)-\(partition) is offline")
         }

@@ -218,24 +218,12 @@ extension LogProducerSession {
         /// when given, else murmur2 of the key, else the sticky one.
         @inline(__always)
         mutating func partition(_ explicit: Int32?, key: UnsafeRawBufferPointer?, topic t: Int, _ producer: LogProducer) throws -> (Int32, Int) {
-            var count = topics[t].layout.partitionCount
-            let partition: Int32
-            if let explicit {
-                if explicit >= count && explicit >= 0 {
-                    try reload(t, producer)  // the topic may have grown since it was cached
-                    count = topics[t].layout.partitionCount
-                }
-                partition = explicit
-            } else if let key {
-                partition = Partitioner.partition(forKey: key, partitionCount: count)
-            } else {
-                partition = topics[t].sticky
+            if let explicit, explicit >= topics[t].layout.partitionCount, explicit >= 0 {
+                try reload(t, producer)  // the topic may have grown since it was cached
             }
-            guard partition >= 0, Int(partition) < count else {
-                throw LogError(
-                    .unknownTopicOrPartition,
-                    "topic '\(topics[t].layout.name)' has partitions 0…\(count - 1); there is no partition \(partition)")
-            }
+            let count = topics[t].layout.partitionCount
+            let partition = try Partitioner.choose(
+                explicit: explicit, key: key, sticky: topics[t].sticky, count: count, topic: topics[t].layout.name)
             return (partition, count)
         }
 

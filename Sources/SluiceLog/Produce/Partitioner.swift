@@ -51,4 +51,23 @@ public enum Partitioner {
     public static func partition(forKey key: [UInt8], partitionCount: Int) -> Int32 {
         key.withUnsafeBytes { partition(forKey: $0, partitionCount: partitionCount) }
     }
+
+    /// Where a producer sends a record, as Kafka's `DefaultPartitioner` does: the explicit
+    /// partition if given, else murmur2 of the key, else the topic's current sticky partition.
+    /// - Throws: `unknownTopicOrPartition` when the partition is not one of `0..<count`.
+    @inline(__always)
+    static func choose(explicit: Int32?, key: UnsafeRawBufferPointer?, sticky: Int32, count: Int, topic: String) throws(LogError) -> Int32 {
+        let partition: Int32
+        if let explicit {
+            partition = explicit
+        } else if let key {
+            partition = Self.partition(forKey: key, partitionCount: count)
+        } else {
+            partition = sticky
+        }
+        guard partition >= 0, Int(partition) < count else {
+            throw LogError(.unknownTopicOrPartition, "topic '\(topic)' has partitions 0…\(count - 1); there is no partition \(partition)")
+        }
+        return partition
+    }
 }
