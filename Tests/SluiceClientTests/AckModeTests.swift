@@ -150,6 +150,24 @@ struct AckModeTests {
         #expect(cluster.committed("g")[Self.tp] == 6, "the failed record is not committed")
     }
 
+    @Test func aBatchCompletedLaterIsCommittedOnlyOnceCompleted() throws {
+        let cluster = try cluster()
+        let consumer = try assigned(cluster)
+        let committed = { cluster.committed("g")[Self.tp] ?? 0 }
+        let first = try #require(try consumer.runOnce(pollTimeoutMs: 0, completingLater: { #expect($0.count == 4) }))
+        let second = try #require(try consumer.runOnce(pollTimeoutMs: 0, completingLater: { _ in }))
+        #expect(committed() == 0, "a batch whose work is not done is not committed")
+        try consumer.complete(first)
+        #expect(committed() == 4)
+        try consumer.complete(second)
+        #expect(committed() == 8)
+        // Never completed: neither the AckMode nor close() commits it.
+        _ = try consumer.runOnce(pollTimeoutMs: 0, completingLater: { _ in })
+        #expect(try consumer.runOnce(pollTimeoutMs: 0, completingLater: { _ in }) == nil, "the partition is drained")
+        try consumer.close()
+        #expect(committed() == 8)
+    }
+
     @Test func asyncRecordSequenceInRecordMode() async throws {
         let cluster = try cluster()
         let consumer = try assigned(cluster, .record)

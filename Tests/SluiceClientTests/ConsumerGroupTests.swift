@@ -122,6 +122,31 @@ struct ConsumerGroupTests {
         try b.close()
     }
 
+    @Test func aBatchCompletedAfterARebalanceCommitsOnlyThePartitionsStillOwned() throws {
+        // A pipeline completes a batch once its outputs are durable, which may be after the
+        // partition moved to another member: that member owns the offset now.
+        let cluster = try TestCluster()
+        try cluster.produce(count: 300)
+        let a = try cluster.consumer(group: "g")
+        try a.subscribe(["orders"])
+        var batches: [PendingBatch] = []
+        let deadline = Date().addingTimeInterval(10)
+        while batches.reduce(0, { $0 + $1.count }) < 300 && Date() < deadline {
+            if let batch = try a.runOnce(pollTimeoutMs: 5, completingLater: { _ in }) { batches.append(batch) }
+        }
+        #expect(batches.reduce(0) { $0 + $1.count } == 300)
+        let b = try cluster.consumer(group: "g")
+        try b.subscribe(["orders"])
+        try pollUntil([a, b]) { !b.assignment.isEmpty && a.assignment.count + b.assignment.count == 3 }
+        #expect(cluster.committed("g").isEmpty, "revoked before completion: nothing of it was processed yet")
+        for batch in batches { try a.complete(batch) }
+        let committed = cluster.committed("g")
+        #expect(!committed.isEmpty)
+        #expect(Set(committed.keys).isSubset(of: a.assignment), "committed \(committed) for partitions A no longer owns")
+        try a.close()
+        try b.close()
+    }
+
     @Test func seekPositionPauseAndResume() throws {
         let cluster = try TestCluster(topics: ["t": 1])
         try cluster.produce("t", count: 10)

@@ -114,6 +114,50 @@ struct LogProducerSessionTests {
         try? log.close()
     }
 
+    @Test func beginFlushHandsRecordsOverAndEachPointBecomesDurableInOrder() throws {
+        let dir = TemporaryDirectory()
+        let log = try LogManager(directory: dir.path, options: noBackground)
+        try log.createTopic("t", partitions: 1)
+        let producer = LogProducer(log: log)
+        let session = producer.makeSession()
+        for i in 0..<1_000 { try session.send(topic: "t", key: nil, value: Self.value(0, i), timestamp: 1) }
+        let first = try session.beginFlush()
+        // The session goes on sending while the first records are written.
+        for i in 1_000..<2_000 { try session.send(topic: "t", key: nil, value: Self.value(0, i), timestamp: 1) }
+        let second = try session.beginFlush()
+        #expect(first < second)
+        try session.waitUntilDurable(first)
+        #expect(try session.isDurable(first))
+        #expect(try log.partition("t", 0).highWatermark >= 1_000, "a durable point's records are readable")
+        try session.waitUntilDurable(second)
+        #expect(try log.partition("t", 0).highWatermark == 2_000)
+        #expect(try readAll(try log.partition("t", 0)).map { Self.parse($0).n } == Array(0..<2_000))
+        // Nothing sent since: the next point is the same, and already durable.
+        let third = try session.beginFlush()
+        #expect(third == second)
+        #expect(try session.isDurable(third))
+        try producer.close()
+        try log.close()
+    }
+
+    @Test func aDurabilityCheckReportsTheFailureOfItsOwnBatchOnce() throws {
+        let storage = FaultyStorage()
+        let clock = FaultClock()
+        let log = try FaultTests.openLog(storage, clock: clock)
+        try log.createTopic("s", partitions: 1, configs: ["compression.type": "uncompressed"])
+        let producer = LogProducer(log: log)
+        let session = producer.makeSession()
+        storage.setSyncFault(FaultyStorage.SyncFault(nth: 1, pathContains: "s-0"))
+        try session.send(topic: "s", key: nil, value: Array("lost".utf8), timestamp: clock.now)
+        let point = try session.beginFlush()
+        #expect(throws: (any Error).self) { try session.waitUntilDurable(point) }
+        #expect(!storage.failedSyncPaths.isEmpty, "the injected fsync failure was not reached")
+        // Reported once: the point's batch is done (failed).
+        #expect(try session.isDurable(point))
+        try? producer.close()
+        try? log.close()
+    }
+
     @Test func unknownTopicsPartitionsAndOversizedRecordsAreRefusedAtSend() throws {
         let dir = TemporaryDirectory()
         let log = try LogManager(directory: dir.path, options: noBackground)

@@ -58,12 +58,24 @@ final class BranchTask: Sendable {
 
     /// Joins the branch's group on its topics; tasks of revoked or lost partitions are dropped.
     func subscribe() throws {
-        let tasks = tasks
-        try consumer.subscribe(tasks.topics, listener: RebalanceListener(onRevoked: { tasks.drop($0) }, onLost: { tasks.drop($0) }))
+        // Revoked partitions are committed up to what was processed: batches whose outputs
+        // are still being written are waited for first, so the next owner does not read them
+        // again. Lost partitions are not committed at all (`Consumer.complete` skips them).
+        try consumer.subscribe(
+            tasks.topics,
+            listener: RebalanceListener(
+                onRevoked: { [weak self, tasks] partitions in
+                    try self?.completeDurableBatches(waiting: .all)
+                    tasks.drop(partitions)
+                },
+                onLost: { [tasks] in tasks.drop($0) }))
     }
 
-    /// Commits what was processed and leaves the group.
-    func close() throws { try consumer.close() }
+    /// Commits what was processed (once its outputs are durable) and leaves the group.
+    func close() throws {
+        try completeDurableBatches(waiting: .all)
+        try consumer.close()
+    }
 
     /// The running tasks' state stores.
     func stores() -> [(partition: Int32, store: any StateStoreView)] { tasks.stores() }
@@ -93,14 +105,41 @@ final class BranchTask: Sendable {
         }
     }
 
-    /// After a poll's records went through the tasks: stores forward and write changelogs,
-    /// every output is flushed (durable), then manual AckModes acknowledge; the consumer's
-    /// `runOnce` commits the other modes when this returns.
-    func finishBatch(_ ack: Acknowledgment) throws {
-        try tasks.endBatch()
-        try output.flush()
-        if branch.ackMode.isManual && branch.ackMode != .record { try ack.acknowledge() }
+    /// After a poll's records went through the tasks: stores forward and write changelogs.
+    /// The outputs are then on their way to the log (the thread's `beginFlush`), and the batch
+    /// waits in `awaitingDurability` until they are durable.
+    func endBatch() throws { try tasks.endBatch() }
+
+    /// Batches processed whose outputs were still being written when the step ended, oldest
+    /// first, each with the output flush point that covers it. Only this member's stream
+    /// thread touches them (the lock is uncontended).
+    private let awaitingDurability = Mutex<[(point: ProducerSession.FlushPoint, batch: PendingBatch)]>([])
+
+    /// `batch` was processed; its outputs are durable once `point` is.
+    func processed(_ batch: PendingBatch, durableAt point: ProducerSession.FlushPoint) {
+        awaitingDurability.withLock { $0.append((point, batch)) }
     }
+
+    /// Completes, oldest first, the batches whose outputs are durable: the consumer marks them
+    /// processed and commits per the branch's AckMode. With `waiting`, waits for the ones
+    /// before the latest (`.allButLatest`) or for all (`.all`); otherwise completes only
+    /// what is already durable.
+    /// - Throws: a write failure of the outputs (nothing it covers is committed).
+    func completeDurableBatches(waiting: DurabilityWait) throws {
+        while let (point, batch) = awaitingDurability.withLock({ $0.first }) {
+            let left = awaitingDurability.withLock { $0.count }
+            let mustWait = waiting == .all || (waiting == .allButLatest && left > 1)
+            if mustWait {
+                try output.session.waitUntilDurable(point)
+            } else if try !output.session.isDurable(point) {
+                return
+            }
+            awaitingDurability.withLock { _ = $0.removeFirst() }
+            try consumer.complete(batch)
+        }
+    }
+
+    enum DurabilityWait { case none, allButLatest, all }
 
     @inline(__always)
     private func countDownToCrash() throws {

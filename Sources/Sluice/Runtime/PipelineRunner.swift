@@ -155,7 +155,7 @@ public final class PipelineInstance: Sendable {
                         options: options, output: output, metrics: metrics[index].metrics, decodedRecords: cache, clock: clock)
                 }
                 threads.append(
-                    try StreamThread(name: "\(group.name)-t\(t)", members: members, sharedTopics: sharedTopics, sharingDistance: cache.sharedCapacity))
+                    try StreamThread(name: "\(group.name)-t\(t)", members: members, output: output, sharedTopics: sharedTopics, sharingDistance: cache.sharedCapacity))
             }
         }
         self.threads = threads

@@ -19,6 +19,8 @@ import Synchronization
 final class StreamThread: Sendable {
     let name: String
     let members: [BranchTask]
+    /// The producer session every member sends through.
+    private let output: StreamOutput
     /// Only this thread uses them; the lock is uncontended and taken once per step.
     private let reading: Mutex<Reading>
     private let done = DispatchSemaphore(value: 0)
@@ -34,9 +36,10 @@ final class StreamThread: Sendable {
 
     /// - Parameter sharedTopics: the topics several members read: only their batches are
     ///   kept decoded for a member a poll behind.
-    init(name: String, members: [BranchTask], sharedTopics: Set<String>, sharingDistance: Int) throws {
+    init(name: String, members: [BranchTask], output: StreamOutput, sharedTopics: Set<String>, sharingDistance: Int) throws {
         self.name = name
         self.members = members
+        self.output = output
         self.sharedTopics = sharedTopics
         self.sharingDistance = Int64(max(1, sharingDistance))
         reading = Mutex(Reading(decoder: try RecordBatchDecoder(), batches: sharedTopics.isEmpty ? nil : BatchCache(byteLimit: Self.batchCacheBytes)))
@@ -59,10 +62,17 @@ final class StreamThread: Sendable {
         for member in members { try member.subscribe() }
     }
 
-    /// Polls every member, processes the records, and lets each member commit per its AckMode
-    /// once its outputs are durable. Only after a step that found nothing does the first poll
-    /// wait for data, up to `pollTimeoutMs`: a member that has caught up must not slow the
-    /// others down.
+    /// Polls every member, processes the records, starts writing the outputs, and lets each
+    /// member commit per its AckMode what is durable. Only after a step that found nothing does
+    /// the first poll wait for data, up to `pollTimeoutMs`: a member that has caught up must not
+    /// slow the others down.
+    ///
+    /// With `overlapping`, a step does not wait for its own outputs to be written and synced:
+    /// it waits for the previous step's (which had all of this step's processing to get there)
+    /// and commits those, so the thread processes while the log writes. Without it (and in any
+    /// step that found nothing) a step ends with everything it processed durable and committed
+    /// per AckMode. Either way no offset is committed before the outputs it produced are
+    /// durable (at-least-once).
     ///
     /// A member whose processing fails (its error policy is `.fail`) stops processing and
     /// commits nothing of this batch, while the others finish and commit theirs; the first
@@ -70,10 +80,11 @@ final class StreamThread: Sendable {
     /// at once, as `kill -9` would.
     /// - Returns: records consumed per branch group.
     @discardableResult
-    func step(pollTimeoutMs: Int) throws -> [String: Int] {
+    func step(pollTimeoutMs: Int, overlapping: Bool = false) throws -> [String: Int] {
         let heldBack = holdBackLeaders()
         defer { for (member, partitions) in heldBack { member.consumer.resume(partitions) } }
         var polled: [(member: Int, records: ConsumerRecords)] = []
+        var processed: [(member: BranchTask, batch: PendingBatch)] = []
         var consumed: [String: Int] = [:]
         var failed: [Int: any Error] = [:]
         var sharedFailure: (any Error)?
@@ -94,15 +105,18 @@ final class StreamThread: Sendable {
             var entered = false
             do {
                 let timeout = index == 0 && wasIdle.load(ordering: .relaxed) ? pollTimeoutMs : 0
-                let count = try member.consumer.runOnce(pollTimeoutMs: timeout) { records, ack in
+                let batch = try member.consumer.runOnce(pollTimeoutMs: timeout) { (records: ConsumerRecords) in
                     entered = true
                     polled.append((index, records))
                     try descend(index + 1)
-                    // Not processed: throwing keeps the consumer from marking this batch done.
+                    // Not processed: throwing keeps the consumer from counting this batch done.
                     if let error = failed[index] ?? sharedFailure { throw error }
-                    try member.finishBatch(ack)
+                    try member.endBatch()
                 }
-                consumed[member.branch.group, default: 0] += count
+                if let batch {
+                    processed.append((member, batch))
+                    consumed[member.branch.group, default: 0] += batch.count
+                }
             } catch let crash as SimulatedCrash {
                 throw crash
             } catch {
@@ -112,7 +126,22 @@ final class StreamThread: Sendable {
         }
 
         try descend(0)
-        wasIdle.store(consumed.values.allSatisfy { $0 == 0 }, ordering: .relaxed)
+        let foundNothing = processed.isEmpty
+        wasIdle.store(foundNothing, ordering: .relaxed)
+        do {
+            let point = try output.session.beginFlush()
+            for (member, batch) in processed { member.processed(batch, durableAt: point) }
+        } catch {
+            firstError = firstError ?? error
+        }
+        let wait: BranchTask.DurabilityWait = overlapping && !foundNothing ? .allButLatest : .all
+        for member in members {
+            do {
+                try member.completeDurableBatches(waiting: wait)
+            } catch {
+                firstError = firstError ?? PipelineError.branchFailed(member.branch.group, error)
+            }
+        }
         if let firstError { throw firstError }
         return consumed
     }
@@ -212,7 +241,7 @@ final class StreamThread: Sendable {
                 try subscribe()
                 while !shouldStop() {
                     for member in members { member.updateLag() }
-                    try step(pollTimeoutMs: 100)
+                    try step(pollTimeoutMs: 100, overlapping: true)
                 }
             } catch {
                 failure.withLock { $0 = $0 ?? error }

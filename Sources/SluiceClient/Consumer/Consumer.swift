@@ -311,6 +311,37 @@ public final class Consumer: Sendable {
         }
     }
 
+    /// `runOnce` for work that ends after `handler` returns: outputs that are still being
+    /// written and synced in the background, say. Nothing of the poll counts as processed — not
+    /// for the AckMode's commits, commit-on-revoke or `close()` — until the caller hands the
+    /// returned batch to `complete(_:)`, once that work is done and durable. Every AckMode
+    /// behaves as for `runOnce`, one completion later (`manual` ones as if the whole batch were
+    /// acknowledged at completion).
+    /// - Returns: the poll's batch to complete; nil when it was empty.
+    public func runOnce(pollTimeoutMs: Int, completingLater handler: (ConsumerRecords) throws -> Void) throws -> PendingBatch? {
+        var batch: PendingBatch?
+        try step(pollTimeoutMs, completingLater: true) { records in
+            try handler(records)
+            batch = PendingBatch(offsets: records.nextOffsets, count: records.count)
+        }
+        return batch
+    }
+
+    /// Marks a batch of `runOnce(pollTimeoutMs:completingLater:)` processed and makes the
+    /// AckMode's commit decision for it, as `runOnce` does when its handler returns. Partitions
+    /// this consumer no longer owns are left out: their new owner starts from the last commit
+    /// and reads those records again (at-least-once), and a commit from here must not move an
+    /// offset the owner now commits.
+    public func complete(_ batch: PendingBatch) throws {
+        let owned = Set(backend.assignment)
+        markProcessed(batch.offsets.filter { owned.contains($0.key) })
+        if configuration.ackMode == .manualImmediate {
+            try commitProcessed()
+        } else {
+            try afterPoll(count: batch.count)
+        }
+    }
+
     private func loop(_ pollTimeoutMs: Int, _ until: () throws -> Bool, _ process: (ConsumerRecords) throws -> Void) throws {
         state.withLock { $0.stopRequested = false }
         while try !stopRequested && !until() {
@@ -318,8 +349,10 @@ public final class Consumer: Sendable {
         }
     }
 
+    /// - Parameter completingLater: the records are not processed when `process` returns (see
+    ///   `runOnce(pollTimeoutMs:completingLater:)`): the commit decision counts none of them.
     @discardableResult
-    private func step(_ pollTimeoutMs: Int, _ process: (ConsumerRecords) throws -> Void) throws -> Int {
+    private func step(_ pollTimeoutMs: Int, completingLater: Bool = false, _ process: (ConsumerRecords) throws -> Void) throws -> Int {
         let records = try poll(timeoutMs: pollTimeoutMs)
         do {
             if !records.isEmpty { try process(records) }
@@ -329,22 +362,22 @@ public final class Consumer: Sendable {
             try? commit()  // keep what was finished before the failure
             throw error
         }
-        try afterPoll(records)
+        try afterPoll(count: completingLater ? 0 : records.count)
         return records.count
     }
 
-    /// The AckMode decision made after each poll's records were processed (Spring's
+    /// The AckMode decision made after each poll's `count` records were processed (Spring's
     /// `processCommits`): `batch` and `manual` commit, `time`/`count` when due.
-    func afterPoll(_ records: ConsumerRecords) throws {
+    func afterPoll(count polled: Int) throws {
         guard !configuration.enableAutoCommit else { return }
         let elapsed = clock() - state.withLock { $0.lastCommitMs }
         let count = state.withLock { s in
-            s.processedSinceCommit += records.count
+            s.processedSinceCommit += polled
             return s.processedSinceCommit
         }
         switch configuration.ackMode {
         case .record, .batch, .manual:
-            if !records.isEmpty { try commitProcessed() }
+            if polled > 0 { try commitProcessed() }
         case .manualImmediate:
             break
         case .time(let ms):
@@ -400,7 +433,7 @@ public final class Consumer: Sendable {
         while !Task.isCancelled && !stopRequested {
             let records = try await pollAsync(timeoutMs: pollTimeoutMs)
             if !records.isEmpty { return records }
-            try afterPoll(records)  // `time` commits fall due while idle too
+            try afterPoll(count: records.count)  // `time` commits fall due while idle too
         }
         return nil
     }

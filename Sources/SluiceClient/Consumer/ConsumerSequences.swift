@@ -25,7 +25,7 @@ public struct ConsumerRecordSequence: AsyncSequence, Sendable {
                 if mode == .record { try consumer.commitProcessed() }
             }
             if index == buffer.count {
-                if let batch { try consumer.afterPoll(batch) }
+                if let batch { try consumer.afterPoll(count: batch.count) }
                 guard let next = try await consumer.nextBatch(pollTimeoutMs: pollTimeoutMs) else { return nil }
                 batch = next
                 buffer = try next.records()
@@ -54,7 +54,7 @@ public struct ConsumerBatchSequence: AsyncSequence, Sendable {
         public mutating func next() async throws -> ConsumerRecords? {
             if let previous {
                 if !consumer.configuration.ackMode.isManual { consumer.markProcessed(previous) }
-                try consumer.afterPoll(previous)
+                try consumer.afterPoll(count: previous.count)
             }
             previous = try await consumer.nextBatch(pollTimeoutMs: pollTimeoutMs)
             return previous

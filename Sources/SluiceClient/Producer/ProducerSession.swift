@@ -83,6 +83,37 @@ public final class ProducerSession {
         if let logSession { return try logSession.flush() }
         try backend.flush()
     }
+
+    /// A point in this session's records: everything sent before `beginFlush()` made it.
+    public struct FlushPoint: Sendable {
+        /// The embedded log's point; nil where `beginFlush()` flushed in full (other backends).
+        let log: LogProducerSession.FlushPoint?
+    }
+
+    /// Starts making every record sent so far durable and returns at once (on the embedded
+    /// log; other backends flush in full here): the caller goes on working while the records
+    /// are written and synced, and checks `isDurable(_:)` or `waitUntilDurable(_:)` before it
+    /// relies on them — before committing the offsets that produced them, say.
+    /// - Throws: when the records cannot be handed over (the producer is closed).
+    public func beginFlush() throws -> FlushPoint {
+        if let logSession { return FlushPoint(log: try logSession.beginFlush()) }
+        try backend.flush()
+        return FlushPoint(log: nil)
+    }
+
+    /// Whether every record sent before `point` is durably acknowledged, without waiting.
+    /// - Throws: a write failure among this session's records not reported before.
+    public func isDurable(_ point: FlushPoint) throws -> Bool {
+        guard let logSession, let log = point.log else { return true }
+        return try logSession.isDurable(log)
+    }
+
+    /// Waits until every record sent before `point` is durably acknowledged.
+    /// - Throws: as `isDurable(_:)`.
+    public func waitUntilDurable(_ point: FlushPoint) throws {
+        guard let logSession, let log = point.log else { return }
+        try logSession.waitUntilDurable(log)
+    }
 }
 
 extension Producer {

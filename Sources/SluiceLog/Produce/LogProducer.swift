@@ -658,7 +658,7 @@ extension LogProducer {
             nextSlot += 1
             queue.append((slot, nil))
             inFlight += 1
-            tracker.pending += 1
+            tracker.submitted += 1
             tracker.lastSlot = slot
             pendingBytes += batch.builder.recordBytes.count
             pendingCompression.append(
@@ -688,16 +688,30 @@ extension LogProducer {
         }
     }
 
-    /// Waits until every batch counted in `tracker` is acknowledged or failed.
-    /// - Throws: the first failure among them (then forgotten).
-    func wait(for tracker: FlushTracker) throws {
+    /// How many batches `tracker`'s session has handed over so far.
+    func submittedCount(_ tracker: FlushTracker) -> UInt64 {
         condition.lock()
         defer { condition.unlock() }
-        while tracker.pending > 0 { condition.wait() }
-        if let error = tracker.firstError {
-            tracker.firstError = nil
-            throw error
-        }
+        return tracker.submitted
+    }
+
+    /// Waits until the first `through` batches counted in `tracker` are acknowledged or failed.
+    /// - Throws: the first failure among the batches done so far (then forgotten).
+    func wait(for tracker: FlushTracker, through: UInt64) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while tracker.completed < through { condition.wait() }
+        try tracker.throwFailure()
+    }
+
+    /// Whether the first `through` batches counted in `tracker` are acknowledged, without
+    /// waiting.
+    /// - Throws: the first failure among the batches done so far (then forgotten).
+    func isDone(_ tracker: FlushTracker, through: UInt64) throws -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        try tracker.throwFailure()
+        return tracker.completed >= through
     }
 }
 
@@ -710,19 +724,33 @@ struct SessionBatch {
     var level: Int32
 }
 
-/// The batches of one session that are sealed but not yet acknowledged or failed. Guarded by
-/// the producer's lock (`LogProducer.condition`); the writer completes them.
+/// The batches of one session: how many it handed to the producer and how many of those are
+/// done (acknowledged or failed). Guarded by the producer's lock (`LogProducer.condition`); the
+/// writer completes them.
+///
+/// Invariant: batches complete in the order they were submitted (the writer takes them in
+/// slot order), except a batch that fails to compress, which completes at once — and that
+/// failure is kept in `firstError`, which every wait reports before it counts. So, with no
+/// failure reported, `completed >= n` means the session's first `n` batches are acknowledged.
 final class FlushTracker: @unchecked Sendable {  // every field is read and written under the producer's lock
-    var pending = 0
+    var submitted: UInt64 = 0
+    var completed: UInt64 = 0
     /// The write slot of the session's latest batch.
     var lastSlot: UInt64 = 0
-    /// The first failure since the session last flushed.
+    /// The first failure not yet reported to the session.
     var firstError: (any Error)?
 
     /// One batch done: acknowledged (`error` nil) or failed. Under the producer's lock.
     func complete(_ error: (any Error)?) {
-        pending -= 1
+        completed += 1
         if let error, firstError == nil { firstError = error }
+    }
+
+    /// Throws the failure not yet reported, and forgets it. Under the producer's lock.
+    func throwFailure() throws {
+        guard let error = firstError else { return }
+        firstError = nil
+        throw error
     }
 }
 

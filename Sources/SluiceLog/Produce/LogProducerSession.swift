@@ -28,6 +28,15 @@
 /// only with a happens-before edge, such as a join). Sessions of one producer on different
 /// threads run independently; the producer must outlive its sessions' last `flush()`.
 public final class LogProducerSession {
+    /// A point in a session's stream of records: everything sent before `beginFlush()` made it.
+    /// Points of one session are ordered; a later point covers an earlier one.
+    public struct FlushPoint: Sendable, Hashable, Comparable {
+        /// Batches the session had handed to the producer by then.
+        let batches: UInt64
+
+        public static func < (a: Self, b: Self) -> Bool { a.batches < b.batches }
+    }
+
     private let producer: LogProducer
     private let tracker = FlushTracker()
     /// All mutable state in one value, behind a pointer this session allocates and frees.
@@ -101,13 +110,38 @@ public final class LogProducerSession {
     /// Returns at once when the session sent nothing since the last flush.
     /// - Throws: the first failure among those batches; their records may be missing from the log.
     public func flush() throws {
-        state.pointee.sealAll()
-        try submitSealed()
-        state.pointee.refreshIfStale(producer)
+        let point = try beginFlush()
         guard state.pointee.outstanding else { return }
         producer.helpCompress(through: tracker)
         state.pointee.outstanding = false
-        try producer.wait(for: tracker)
+        try producer.wait(for: tracker, through: point.batches)
+    }
+
+    /// `flush()` without the wait: seals every open batch and hands it to the compressors and
+    /// the writer, and returns the point that covers every record sent so far. The caller goes
+    /// on working (sending more, even) while those records are written and synced, and asks
+    /// `isDurable(_:)` or `waitUntilDurable(_:)` before it acts on them being durable — before
+    /// committing the offsets that produced them, say.
+    /// - Throws: when sealing fails (the producer is closed); write failures surface from the
+    ///   durability checks.
+    public func beginFlush() throws -> FlushPoint {
+        state.pointee.sealAll()
+        try submitSealed()
+        state.pointee.refreshIfStale(producer)
+        return FlushPoint(batches: producer.submittedCount(tracker))
+    }
+
+    /// Whether every record sent before `point` was made is acknowledged, without waiting.
+    /// - Throws: a write failure among this session's batches not reported before (reported
+    ///   once): records before `point` may be missing from the log.
+    public func isDurable(_ point: FlushPoint) throws -> Bool {
+        try producer.isDone(tracker, through: point.batches)
+    }
+
+    /// Waits until every record sent before `point` was made is acknowledged.
+    /// - Throws: as `isDurable(_:)`.
+    public func waitUntilDurable(_ point: FlushPoint) throws {
+        try producer.wait(for: tracker, through: point.batches)
     }
 
     private func submitSealed() throws {
