@@ -64,8 +64,11 @@ final class BranchTask: Sendable {
         try consumer.subscribe(
             tasks.topics,
             listener: RebalanceListener(
-                onRevoked: { [weak self, tasks] partitions in
-                    try self?.completeDurableBatches(waiting: .all)
+                // `unowned`: the consumer, which holds the listener, is this member's and calls
+                // it only while the member is alive. (`weak` would give the member a side table
+                // and put every retain of it, per record, on the slow path.)
+                onRevoked: { [unowned self, tasks] partitions in
+                    try completeDurableBatches(waiting: .all)
                     tasks.drop(partitions)
                 },
                 onLost: { [tasks] in tasks.drop($0) }))
