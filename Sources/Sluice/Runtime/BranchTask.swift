@@ -129,8 +129,7 @@ final class BranchTask: Sendable {
     /// what is already durable.
     /// - Throws: a write failure of the outputs (nothing it covers is committed).
     func completeDurableBatches(waiting: DurabilityWait) throws {
-        while let (point, batch) = awaitingDurability.withLock({ $0.first }) {
-            let left = awaitingDurability.withLock { $0.count }
+        while let (point, batch, left) = awaitingDurability.withLock({ list in list.first.map { ($0.point, $0.batch, list.count) } }) {
             let mustWait = waiting == .all || (waiting == .allButLatest && left > 1)
             if mustWait {
                 try output.session.waitUntilDurable(point)
