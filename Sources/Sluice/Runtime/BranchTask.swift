@@ -124,13 +124,13 @@ final class BranchTask: Sendable {
     }
 
     /// Completes, oldest first, the batches whose outputs are durable: the consumer marks them
-    /// processed and commits per the branch's AckMode. With `waiting`, waits for the ones
-    /// before the latest (`.allButLatest`) or for all (`.all`); otherwise completes only
-    /// what is already durable.
+    /// processed and commits per the branch's AckMode. Waits for every batch (`.all`), or for
+    /// those before the latest and takes the latest only if it is durable already
+    /// (`.allButLatest`).
     /// - Throws: a write failure of the outputs (nothing it covers is committed).
     func completeDurableBatches(waiting: DurabilityWait) throws {
         while let (point, batch, left) = awaitingDurability.withLock({ list in list.first.map { ($0.point, $0.batch, list.count) } }) {
-            let mustWait = waiting == .all || (waiting == .allButLatest && left > 1)
+            let mustWait = waiting == .all || left > 1
             if mustWait {
                 try output.session.waitUntilDurable(point)
             } else if try !output.session.isDurable(point) {
@@ -141,7 +141,7 @@ final class BranchTask: Sendable {
         }
     }
 
-    enum DurabilityWait { case none, allButLatest, all }
+    enum DurabilityWait { case allButLatest, all }
 
     @inline(__always)
     private func countDownToCrash() throws {
