@@ -164,7 +164,9 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
         while start <= newest, start + size + grace <= live.pointee.streamTime { start += advance }
         guard start <= newest else { return .late }
         while start <= newest {
-            if let index = state.windows.firstIndex(where: { $0.start == start }) {
+            // From the end: windows are appended as time moves on, so a record's window is
+            // nearly always among the last, while a long grace keeps many older ones open.
+            if let index = state.windows.lastIndex(where: { $0.start == start }) {
                 aggregator(&state.windows[index].aggregate, value)
                 state.windows[index].timestamp = max(state.windows[index].timestamp, timestamp)
                 state.windows[index].changed = true

@@ -54,18 +54,17 @@ public protocol StorageFile: AnyObject, Sendable {
 
 extension StorageFile {
     /// Reads exactly `count` bytes at `offset` (fewer only at the end of the file).
+    /// The array is not cleared first: a fetch reads hundreds of kilobytes this way, and only
+    /// the bytes the file gave are ever counted as its contents.
     public func read(count: Int, at offset: Int64) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        try out.withUnsafeMutableBytes { buffer in
+        try [UInt8](unsafeUninitializedCapacity: max(count, 0)) { buffer, filled in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
             while filled < count {
-                let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]), at: offset + Int64(filled))
+                let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), at: offset + Int64(filled))
                 if n == 0 { break }
                 filled += n
             }
         }
-        if filled < count { out.removeSubrange(filled...) }
-        return out
     }
 
     /// Like `read(count:at:)`, reusing `buffer`'s storage (for scans that read many chunks).
