@@ -165,6 +165,44 @@ struct ConsumerGroupTests {
         #expect(try consumer.position(tp) == 10)
         try consumer.close()
     }
+
+    /// Kafka's `assign` replaces the assignment: a partition left out is no longer read, the
+    /// ones kept keep their positions, and what was processed of a dropped one is committed
+    /// before it goes. A missing partition changes nothing.
+    @Test func assignReplacesTheAssignment() throws {
+        let cluster = try TestCluster(topics: ["t": 3])
+        let producer = try Producer(backend: cluster.backend)
+        for partition in Int32(0)..<3 {
+            for i in 0..<5 { try producer.send(topic: "t", partition: partition, key: nil, value: Array("r-\(i)".utf8)) }
+        }
+        try producer.close()
+        let consumer = try cluster.consumer(group: "g")
+        let (p0, p1, p2) = (TopicPartition("t", 0), TopicPartition("t", 1), TopicPartition("t", 2))
+        try consumer.assign([p0, p1])
+        #expect(consumer.assignment == [p0, p1])
+        try consumer.seek(p0, to: .offset(3))
+        try consumer.seek(p1, to: .offset(2))
+        consumer.markProcessed([p0: 3])
+
+        try consumer.assign([p1, p2, p2])
+        #expect(consumer.assignment == [p1, p2])
+        #expect(cluster.committed("g") == [p0: 3], "the dropped partition is committed up to what was processed")
+        #expect(try consumer.position(p1) == 2, "a partition kept keeps its position")
+        var read: [TopicPartition: Int] = [:]
+        while read.values.reduce(0, +) < 3 + 5 {
+            let records = try consumer.poll(timeoutMs: 100)
+            #expect(!records.isEmpty)
+            try records.forEach { tp, _ in read[tp, default: 0] += 1 }
+        }
+        #expect(read == [p1: 3, p2: 5])
+
+        #expect(throws: (any Error).self) { try consumer.assign([p1, TopicPartition("missing", 0)]) }
+        #expect(consumer.assignment == [p1, p2], "a failed assign changes nothing")
+        try consumer.assign([])
+        #expect(consumer.assignment.isEmpty)
+        #expect(try consumer.poll(timeoutMs: 20).isEmpty)
+        try consumer.close()
+    }
 }
 
 @Suite("Consumer groups: topic changes")

@@ -46,7 +46,8 @@ public struct ConsumerGroupMetadata: Sendable, Hashable {
 public protocol ConsumerBackend: AnyObject, Sendable {
     /// Joins the group and follows `topics`; `onRebalance` is called inside `poll`.
     func subscribe(_ topics: [String], onRebalance: @escaping @Sendable (RebalanceEvent) throws -> Void) throws
-    /// Reads exactly these partitions, without group membership.
+    /// Reads exactly these partitions from now on, without group membership: replaces the
+    /// assignment (partitions kept keep their positions), or changes nothing if it throws.
     func assign(_ partitions: [TopicPartition]) throws
     /// Fetches what is available, waiting up to `timeoutMs` for data; also drives the group
     /// protocol (joins, rebalances), which is when `onRebalance` runs.

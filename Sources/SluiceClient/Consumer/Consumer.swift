@@ -68,7 +68,23 @@ public final class Consumer: Sendable {
 
     /// Reads exactly `partitions`, outside group management (commits need a group id and are
     /// accepted while the group has no members).
-    public func assign(_ partitions: [TopicPartition]) throws { try backend.assign(partitions) }
+    ///
+    /// As Kafka's `assign`, this replaces the assignment rather than adding to it: an empty list
+    /// unassigns everything. Partitions that stay keep their positions. Those dropped are
+    /// committed first up to what was processed (handed out, with auto-commit), as a revoked
+    /// partition is, so whoever reads them next continues there; then they are forgotten.
+    /// - Throws: when a partition does not exist or the commit fails; the assignment is then
+    ///   unchanged.
+    public func assign(_ partitions: [TopicPartition]) throws {
+        let dropped = backend.assignment.subtracting(partitions)
+        if !dropped.isEmpty, configuration.groupId != nil {
+            try commitNow(state.withLock { s in
+                pendingOffsets(configuration.enableAutoCommit ? s.handedOut : s.processed, s.committed, only: dropped)
+            })
+        }
+        try backend.assign(partitions)
+        forget(Array(dropped))
+    }
 
     public var assignment: Set<TopicPartition> { backend.assignment }
     public var groupMetadata: ConsumerGroupMetadata? { backend.groupMetadata }

@@ -120,14 +120,23 @@ final class EmbeddedConsumer: ConsumerBackend, @unchecked Sendable {  // mutable
         heartbeats?.register(self)
     }
 
+    /// Replaces the assignment (Kafka's `assign` is not incremental). Every partition is
+    /// opened before anything changes, so a missing one leaves the assignment as it was.
     func assign(_ partitions: [TopicPartition]) throws {
+        var target = Set<TopicPartition>()
         var opened: [(TopicPartition, Partition)] = []
-        for tp in partitions {
+        for tp in partitions where target.insert(tp).inserted {
             do { opened.append((tp, try log.partition(tp.topic, tp.partition))) } catch { throw ConsumerError.wrap(error) }
         }
         try state.withLock { s in
             guard !s.closed else { throw ConsumerError.closed }
             guard s.subscription == nil else { throw ConsumerError.invalidState("the consumer is subscribed; assign needs an unsubscribed consumer") }
+            for tp in s.order where !target.contains(tp) {
+                s.owned.removeValue(forKey: tp)?.partition.unwatch(signal)
+                s.paused.remove(tp)
+            }
+            s.order.removeAll { !target.contains($0) }
+            s.cursor = 0
             for (tp, partition) in opened where s.owned[tp] == nil {
                 s.owned[tp] = Owned(partition: partition, position: nil)
                 s.order.append(tp)
