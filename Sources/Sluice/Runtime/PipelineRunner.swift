@@ -169,12 +169,17 @@ public final class PipelineInstance: Sendable {
 
     /// One step of every stream thread, in order, on the caller's thread: a poll of each
     /// member, processed and committed per AckMode.
+    ///
+    /// With `overlapping`, each thread steps as the production loop does: it does not wait
+    /// for this step's outputs to become durable, and commits what earlier steps made durable
+    /// (`StreamThread.step(pollTimeoutMs:overlapping:)`). Without it, a step ends with all it
+    /// processed durable and committed, which is what deterministic tests want.
     /// - Returns: records consumed, per branch group.
     @discardableResult
-    public func step(pollTimeoutMs: Int = 0) throws -> [String: Int] {
+    public func step(pollTimeoutMs: Int = 0, overlapping: Bool = false) throws -> [String: Int] {
         var consumed: [String: Int] = [:]
         for thread in threads {
-            consumed.merge(try thread.step(pollTimeoutMs: pollTimeoutMs), uniquingKeysWith: +)
+            consumed.merge(try thread.step(pollTimeoutMs: pollTimeoutMs, overlapping: overlapping), uniquingKeysWith: +)
         }
         return consumed
     }
