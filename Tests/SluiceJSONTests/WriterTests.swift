@@ -271,4 +271,48 @@ struct KeyLookupTests {
             #expect(many.values.allSatisfy { $0.key == "fieldNumber\($0.value)Value" })
         }
     }
+
+    /// Short strings take the small-string path (their two words stored as they are): every
+    /// length up to 15 and past it, with each character that needs an escape at each position
+    /// and non-ASCII text, must come out as `FastJSONEncoder` writes them, inside an object and
+    /// an array (commas, keys).
+    @Test func shortStringsAreWrittenAsTheEncoderWritesThem() throws {
+        struct Text: Codable, JSONWritable {
+            var value: String
+            var list: [String]
+            func write(json: inout JSONWriter) throws {
+                try json.object { o in
+                    o.member("value", value)
+                    try o.member("list", list)
+                }
+            }
+        }
+        var samples: [String] = []
+        for length in 0...17 {
+            let plain = String((0..<length).map { Character(UnicodeScalar(UInt8(0x61 + $0 % 26))) })
+            samples.append(plain)
+            for special in ["\"", "\\", "\n", "\u{01}", "\u{1F}", "é", "\u{7F}"] where length > 0 {
+                for position in [0, length / 2, length - 1] {
+                    var characters = Array(plain)
+                    characters[position] = Character(special)
+                    samples.append(String(characters))
+                }
+            }
+        }
+        let encoder = FastJSONEncoder()
+        for sample in samples {
+            let text = Text(value: sample, list: [sample, "x", sample])
+            #expect(try text.jsonBytes() == encoder.encode(text), "\(sample.debugDescription)")
+        }
+    }
+
+    @Test func smallASCIIStringsFromBytes() {
+        for length in 0...15 {
+            let bytes = (0..<length).map { UInt8(0x30 + $0) }
+            let made = bytes.withUnsafeBytes { SmallString.ascii($0) }
+            #expect(made == String(decoding: bytes, as: UTF8.self))
+        }
+        #expect(Array(repeating: UInt8(0x41), count: 16).withUnsafeBytes { SmallString.ascii($0) } == nil, "16 bytes is not small")
+        #expect([UInt8(0x61), 0xC3, 0xA9].withUnsafeBytes { SmallString.ascii($0) } == nil, "not ASCII")
+    }
 }

@@ -56,6 +56,7 @@ public struct StringSerde: Serde {
         // Keys are mostly ASCII: checked 8 bytes at a time, they take the standard library's
         // fast UTF-8 path (`String(validating:)` is generic over encodings and costs ~1,000
         // instructions for a 13-byte key).
+        if let small = SmallString.ascii(bytes) { return small }
         if Self.isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
         guard let text = String(validating: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self) else {
             throw SerdeError("the bytes are not valid UTF-8 (from byte \(Self.firstInvalidOffset(bytes)) of \(bytes.count))")

@@ -13,10 +13,32 @@
 /// process, against strings the standard library made itself (ASCII and not, each length from
 /// 0 to 15, by bits, equality, count and hash); when it is false, callers use the public
 /// initializers. Only bytes that are valid UTF-8 (as validated by the scanner) may be given.
-@usableFromInline
-enum SmallString {
+public enum SmallString {
     /// Whether `make` may be used on this platform and standard library.
-    static let available: Bool = verify()
+    @usableFromInline static let available: Bool = verify()
+
+    /// The string of `bytes` when they are at most 15 ASCII bytes, made in place (no
+    /// validation pass, no allocation); nil otherwise, or where the layout check failed, so
+    /// that callers take the public initializers. For short keys and codes on a hot path.
+    @inlinable
+    public static func ascii(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard available, bytes.count <= 15 else { return nil }
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: bytes) }
+        guard (words.0 | words.1) & 0x8080_8080_8080_8080 == 0 else { return nil }
+        words.1 |= (0xE0 | UInt64(truncatingIfNeeded: bytes.count)) &<< 56
+        return unsafeBitCast(words, to: String.self)
+    }
+
+    /// The code units of `string` as two little-endian words and their count, when it is a
+    /// small ASCII string (unused bytes are zero); nil for any other string.
+    @inlinable @inline(__always)
+    static func asciiWords(of string: String) -> (leading: UInt64, trailing: UInt64, count: Int)? {
+        guard available else { return nil }
+        let (leading, trailing) = unsafeBitCast(string, to: (UInt64, UInt64).self)
+        guard trailing &>> 60 == 0xE else { return nil }
+        return (leading, trailing & 0x00FF_FFFF_FFFF_FFFF, Int(truncatingIfNeeded: (trailing &>> 56) & 0x0F))
+    }
 
     /// The string of the `count` (≤ 15) bytes at `p`, valid UTF-8, ASCII when `ascii`; the 16
     /// bytes at `p` must be readable.
@@ -73,6 +95,11 @@ enum SmallString {
                 let fromWords = Self.ascii(words.0, words.1, count: sample.count, in: slot)
                 guard fromWords == expected, Array(fromWords.utf8) == sample, fromWords.hashValue == expected.hashValue,
                     unsafeBitCast(fromWords, to: (UInt64, UInt64).self) == unsafeBitCast(expected, to: (UInt64, UInt64).self)
+                else { return false }
+                // What `asciiWords(of:)` reads back from the standard library's own string.
+                let bits = unsafeBitCast(expected, to: (UInt64, UInt64).self)
+                guard bits.1 &>> 60 == 0xE, Int((bits.1 &>> 56) & 0x0F) == sample.count, bits.0 == words.0,
+                    bits.1 & 0x00FF_FFFF_FFFF_FFFF == words.1
                 else { return false }
             }
         }

@@ -154,8 +154,32 @@ public struct JSONWriter {
     public mutating func bool(_ value: Bool) { literal(value ? "true" : "false") }
 
     public mutating func string(_ value: String) {
+        // Ids and codes are mostly small ASCII strings: their bytes are the string's own two
+        // words, tested for escapes and stored as they are (no copy to the stack, no call).
+        if let (leading, trailing, count) = SmallString.asciiWords(of: value),
+            JSONWriter.noEscapes(leading, trailing, count: count)
+        {
+            return emit(upTo: 18) { p in
+                p[0] = ASCII.quote
+                UnsafeMutableRawPointer(p + 1).storeBytes(of: leading.littleEndian, as: UInt64.self)
+                UnsafeMutableRawPointer(p + 9).storeBytes(of: trailing.littleEndian, as: UInt64.self)
+                p[count &+ 1] = ASCII.quote
+                return count &+ 2
+            }
+        }
         var value = value
         value.withUTF8 { string($0) }
+    }
+
+    /// Whether none of the first `count` (≤ 15) bytes of the two words needs escaping. Hits
+    /// in the lanes past `count` (zeros, control characters) are masked off; a false positive
+    /// only ever sits above a real hit, which would be in a lane kept.
+    @inline(__always)
+    static func noEscapes(_ leading: UInt64, _ trailing: UInt64, count: Int) -> Bool {
+        let n = UInt64(truncatingIfNeeded: count)
+        let keepLeading = n >= 8 ? UInt64.max : (UInt64(1) &<< (n &* 8)) &- 1
+        let keepTrailing = n <= 8 ? 0 : (UInt64(1) &<< ((n &- 8) &* 8)) &- 1
+        return SWAR.quoteBackslashOrControl(leading) & keepLeading == 0 && SWAR.quoteBackslashOrControl(trailing) & keepTrailing == 0
     }
 
     public mutating func int(_ value: Int) { integer(value) }
