@@ -15,6 +15,9 @@ public struct LogError: Error, CustomStringConvertible, Sendable, Equatable {
         case invalidRequest
         case invalidRecord
         case unsupportedCompressionType
+        /// The request is valid but the topic's configuration forbids it (deleting records of a
+        /// compacted topic).
+        case policyViolation
         /// An I/O failure (ENOSPC, EIO, a failed fsync). Kafka's KAFKA_STORAGE_ERROR.
         case storage
         /// Data that was once durable is damaged; reported, never silently dropped.
@@ -38,6 +41,7 @@ public struct LogError: Error, CustomStringConvertible, Sendable, Equatable {
             case .invalidRequest: 42
             case .storage, .corruptLog: 56
             case .unsupportedCompressionType: 76
+            case .policyViolation: 44
             case .invalidRecord: 87
             case .dataDirectoryLocked, .incompatibleDataDirectory: -1
             }
@@ -57,6 +61,7 @@ public struct LogError: Error, CustomStringConvertible, Sendable, Equatable {
             case .invalidRequest: "INVALID_REQUEST"
             case .invalidRecord: "INVALID_RECORD"
             case .unsupportedCompressionType: "UNSUPPORTED_COMPRESSION_TYPE"
+            case .policyViolation: "POLICY_VIOLATION"
             case .storage, .corruptLog: "KAFKA_STORAGE_ERROR"
             case .dataDirectoryLocked, .incompatibleDataDirectory: "UNKNOWN_SERVER_ERROR"
             }

@@ -10,6 +10,7 @@ import Synchronization
 /// <dir>/topics/<topic>.json                partition count and configs
 /// <dir>/<topic>-<partition>/<20-digit base offset>.log | .index | .timeindex
 /// <dir>/recovery-point-offset-checkpoint   per partition: offset below which all is fsynced
+/// <dir>/log-start-offset-checkpoint        per partition: the log start offset, once `deleteRecords` moved it
 /// <dir>/.sluice_cleanshutdown              present only after a clean close
 /// ```
 ///
@@ -33,6 +34,8 @@ public final class LogManager: Sendable {
         /// Checkpoint entries of offline partitions, kept so that a later open still knows which of
         /// their data was durable (and keeps reporting damage instead of truncating it).
         var offlineRecoveryPoints: [Int32: Int64] = [:]
+        /// The same for the log start offsets `deleteRecords` recorded.
+        var offlineLogStartOffsets: [Int32: Int64] = [:]
     }
 
     private let topics: Mutex<[String: Topic]>
@@ -102,6 +105,7 @@ public final class LogManager: Sendable {
             try io.syncDirectory(directory)
         }
         let recoveryPoints = Self.readCheckpoint(directory + "/recovery-point-offset-checkpoint", io: io)
+        let logStartOffsets = Self.readCheckpoint(directory + "/" + Self.logStartCheckpoint, io: io)
         if !clean && !readOnly && !isNew {
             report.append("\(directory) was not closed cleanly: validating every segment after each partition's recovery point")
         }
@@ -119,7 +123,7 @@ public final class LogManager: Sendable {
                     let partition = try Partition(
                         topic: metadata.name, id: id, directory: directory + "/\(metadata.name)-\(id)", config: config, io: io,
                         clock: clock, recoveryPoint: recoveryPoints["\(metadata.name) \(id)"], cleanShutdown: clean,
-                        readOnly: readOnly)
+                        readOnly: readOnly, logStartOffset: logStartOffsets["\(metadata.name) \(id)"])
                     report.append(contentsOf: partition.recoveryReport)
                     topic.partitions.append(partition)
                 } catch {
@@ -129,6 +133,7 @@ public final class LogManager: Sendable {
                     report.append("partition \(metadata.name)-\(id) is offline: \(failure.message)")
                     topic.offline[id] = failure
                     topic.offlineRecoveryPoints[id] = recoveryPoints["\(metadata.name) \(id)"] ?? 0
+                    topic.offlineLogStartOffsets[id] = logStartOffsets["\(metadata.name) \(id)"]
                     topic.partitions.append(nil)
                 }
             }
@@ -358,10 +363,87 @@ public final class LogManager: Sendable {
             return topic
         }
         try writeCheckpoint(useLogEnd: false)
+        // A topic made again under this name must not inherit the old one's start offsets.
+        if io.exists(directory + "/" + Self.logStartCheckpoint) { try writeLogStartCheckpoint() }
         for id in 0..<removed.partitions.count {
             try io.removeDirectory(directory + "/\(name)-\(id)")
         }
         try io.syncDirectory(directory)
+    }
+
+    // MARK: Deleting records
+
+    /// One partition's part of a `deleteRecords` call.
+    public struct DeleteRecordsRequest: Sendable, Equatable {
+        public var topic: String
+        public var partition: Int32
+        /// Records below this offset go; `-1` means the high watermark.
+        public var offset: Int64
+
+        public init(topic: String, partition: Int32, offset: Int64) {
+            self.topic = topic
+            self.partition = partition
+            self.offset = offset
+        }
+    }
+
+    /// Kafka's DeleteRecords: per partition, moves the log start offset up to the requested
+    /// offset, so that the records below it are gone for every reader (a fetch there is out of
+    /// range, `--from-beginning` starts at the new start), and deletes the segments that lie
+    /// wholly below it. Retention does this by time and size; this does it on request: Kafka
+    /// Streams purges repartition topics this way once their records are committed.
+    ///
+    /// Durable when it returns: the new start offsets are written to the data directory's
+    /// `log-start-offset-checkpoint` (atomically) before any segment file is removed, so after a
+    /// crash a partition never shows records below a start it reported.
+    /// - Returns: per request, in order, the partition's log start offset afterwards (Kafka's
+    ///   low watermark), or its error: `unknownTopicOrPartition`, `offsetOutOfRange` (past the
+    ///   high watermark), `policyViolation` (a compacted topic), or the partition's failure.
+    /// - Throws: when the directory is read-only or closed, or the checkpoint cannot be written
+    ///   (then no segment was deleted; the start offsets hold until the log is reopened).
+    public func deleteRecords(_ requests: [DeleteRecordsRequest]) throws -> [Result<Int64, LogError>] {
+        try requireWritable()
+        var results: [Result<Int64, LogError>] = []
+        var doomed: [(Partition, [LogSegment])] = []
+        for request in requests {
+            do {
+                let partition = try partition(request.topic, request.partition)
+                let (start, segments) = try partition.advanceLogStart(to: request.offset)
+                results.append(.success(start))
+                if !segments.isEmpty { doomed.append((partition, segments)) }
+            } catch let error as LogError {
+                results.append(.failure(error))
+            }
+        }
+        guard results.contains(where: { if case .success = $0 { true } else { false } }) else { return results }
+        try writeLogStartCheckpoint()
+        for (partition, segments) in doomed {
+            do {
+                try partition.delete(segments)
+            } catch {
+                // The start offset is recorded: what is left of these files is below it.
+                throw Self.storageError(error, "deleting segments of \(partition.topic)-\(partition.id) below its log start offset")
+            }
+        }
+        return results
+    }
+
+    static let logStartCheckpoint = "log-start-offset-checkpoint"
+
+    /// Writes every partition's log start offset (Kafka's checkpoint format, as the recovery
+    /// points), offline partitions' as they were read.
+    private func writeLogStartCheckpoint() throws {
+        try checkpointLock.withLock { _ in
+            var entries = allPartitions().map { p in "\(p.topic) \(p.id) \(p.logStartOffset)" }
+            entries += topics.withLock { topics in
+                topics.values.flatMap { topic in
+                    topic.offlineLogStartOffsets.map { "\(topic.metadata.name) \($0.key) \($0.value)" }
+                }
+            }
+            entries.sort()
+            let text = "0\n\(entries.count)\n" + entries.map { $0 + "\n" }.joined()
+            try io.writeAtomically(Array(text.utf8), to: directory + "/" + Self.logStartCheckpoint, directory: directory)
+        }
     }
 
     // MARK: Maintenance

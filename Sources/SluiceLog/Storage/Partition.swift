@@ -79,7 +79,7 @@ public final class Partition: Sendable {
     init(
         topic: String, id: Int32, directory: String, config: TopicConfig, io: any StorageIO,
         clock: @escaping @Sendable () -> Int64, recoveryPoint: Int64?, cleanShutdown: Bool, readOnly: Bool,
-        onRoll: (@Sendable () -> Void)? = nil
+        logStartOffset checkpointed: Int64? = nil, onRoll: (@Sendable () -> Void)? = nil
     ) throws {
         self.topic = topic
         self.id = id
@@ -96,7 +96,9 @@ public final class Partition: Sendable {
         let acknowledged = Acknowledged(offset: end, segmentBase: last?.baseOffset ?? 0, position: last?.size ?? 0)
         state = Mutex(
             State(
-                config: config, segments: segments, logStartOffset: segments.first?.baseOffset ?? 0, logEndOffset: end,
+                // A start moved by `deleteRecords` may lie inside the first segment; never past the end.
+                config: config, segments: segments, logStartOffset: max(segments.first?.baseOffset ?? 0, min(checkpointed ?? 0, end)),
+                logEndOffset: end,
                 acknowledged: acknowledged, lastFlushMs: clock(),
                 recoveryPoint: min(max(recoveryPoint ?? 0, last?.baseOffset ?? 0), end)))
         syncedEnd = Mutex(end)
@@ -493,7 +495,7 @@ public final class Partition: Sendable {
             while let first = s.segments.first, !bases.contains(first.baseOffset), s.segments.count > 1 {
                 s.segments.removeFirst()
             }
-            s.logStartOffset = s.segments.first?.baseOffset ?? s.logStartOffset
+            s.logStartOffset = max(s.logStartOffset, s.segments.first?.baseOffset ?? s.logStartOffset)
             try s.active?.extend(requireDenseOffsets: dense)
             for base in bases.sorted() where base > (s.active?.baseOffset ?? -1) {
                 guard base == s.active?.nextOffset || s.active == nil || !dense else { break }
@@ -655,6 +657,49 @@ public final class Partition: Sendable {
         }
     }
 
+    // MARK: Deleting records
+
+    /// Kafka's DeleteRecords: moves the log start offset up to `offset`, so that records below
+    /// it are gone for every reader at once (a fetch there is out of range), and returns the
+    /// closed segments that now lie wholly below it, for the caller to delete once the new
+    /// start is recorded (`LogManager.deleteRecords`). Kafka Streams purges repartition
+    /// topics this way once their records are committed.
+    /// - Parameter offset: the new start, at most the high watermark; `-1` means the high
+    ///   watermark (Kafka's convention). A start at or below the current one changes nothing.
+    /// - Returns: the log start offset afterwards (Kafka's low watermark), and the segments.
+    /// - Throws: `offsetOutOfRange` past the high watermark; `policyViolation` for a topic that
+    ///   is compacted and not deleted by retention (Kafka refuses those too); the partition's
+    ///   failure when it has stopped.
+    func advanceLogStart(to offset: Int64) throws -> (logStartOffset: Int64, doomed: [LogSegment]) {
+        guard !readOnly else { throw LogError(.storage, "\(topic)-\(id) is open read-only") }
+        return try state.withLock { s in
+            if let failure = s.failure { throw failure }
+            guard s.config.deletesByRetention else {
+                throw LogError(.policyViolation, "records of \(topic)-\(id) cannot be deleted: its cleanup.policy is compact only")
+            }
+            let highWatermark = s.acknowledged.offset
+            let target = offset == -1 ? highWatermark : offset
+            guard target >= 0, target <= highWatermark else {
+                throw LogError(
+                    .offsetOutOfRange,
+                    "cannot delete records of \(topic)-\(id) before offset \(offset): it must lie within \(s.logStartOffset)...\(highWatermark) (or be -1, the high watermark)")
+            }
+            guard target > s.logStartOffset else { return (s.logStartOffset, []) }
+            s.logStartOffset = target
+            var doomed: [LogSegment] = []
+            // The active segment stays, even when every record in it is below the start.
+            while s.segments.count > 1, s.segments[1].baseOffset <= target { doomed.append(s.segments.removeFirst()) }
+            return (target, doomed)
+        }
+    }
+
+    /// Deletes segments `advanceLogStart(to:)` gave up (their files, then the directory entry).
+    func delete(_ doomed: [LogSegment]) throws {
+        guard !doomed.isEmpty else { return }
+        for segment in doomed { try segment.delete() }
+        try io.syncDirectory(directory)
+    }
+
     // MARK: Retention
 
     /// Deletes whole segments beyond `retention.ms` / `retention.bytes` (never data above the
@@ -688,7 +733,7 @@ public final class Partition: Sendable {
                 removed.append(s.segments.removeFirst())
                 total -= first.size
             }
-            if !removed.isEmpty { s.logStartOffset = s.segments[0].baseOffset }
+            if !removed.isEmpty { s.logStartOffset = max(s.logStartOffset, s.segments[0].baseOffset) }
             return removed
         }
         if rolled { rollHook.withLock { $0 }?() }
