@@ -4,8 +4,8 @@ import SluiceLog
 struct TopicsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics",
-        abstract: "Create, list, describe, alter and delete topics (like kafka-topics.sh).",
-        subcommands: [Create.self, List.self, Describe.self, Alter.self, Delete.self]
+        abstract: "Create, list, describe, alter and delete topics (like kafka-topics.sh), and delete records (like kafka-delete-records.sh).",
+        subcommands: [Create.self, List.self, Describe.self, Alter.self, Delete.self, DeleteRecords.self]
     )
 
     struct Create: ParsableCommand {
@@ -116,6 +116,57 @@ struct TopicsCommand: ParsableCommand {
             defer { try? log.close() }
             try log.deleteTopic(topic)
             print("Deleted topic \(topic).")
+        }
+    }
+
+    struct DeleteRecords: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "delete-records",
+            abstract: "Delete the records of a topic's partitions below an offset (like kafka-delete-records.sh).",
+            discussion: """
+                Moves each partition's log start offset up to --offset (-1: the high watermark, i.e. everything \
+                written so far); the records below it are gone for every reader, and the segments wholly \
+                below it are deleted. Prints each partition's new low watermark. Compacted topics are refused.
+                """)
+        @OptionGroup var dataDirectory: DataDirectoryOptions
+        @Option(help: "The topic.") var topic: String
+        @Option(help: "The partition (every partition when omitted).") var partition: Int32?
+        @Option(parsing: .unconditional, help: ArgumentHelp("Delete the records below this offset; -1 for all written so far.", valueName: "offset"))
+        var offset: Int64
+
+        func validate() throws {
+            if offset < -1 { throw ValidationError("--offset must be an offset (0 or more) or -1, not \(offset)") }
+        }
+
+        func run() throws {
+            let log = try openLog(dataDirectory, readOnly: false)
+            defer { try? log.close() }
+            let description = try log.describeTopic(topic)
+            let partitions = partition.map { [$0] } ?? description.partitions.map(\.id)
+            // All or nothing: an offset some partition has not reached yet refuses the whole
+            // command before any record is deleted (each partition would else decide alone).
+            for id in partitions {
+                guard let info = description.partitions.first(where: { $0.id == id }) else {
+                    throw LogError(.unknownTopicOrPartition, "topic '\(topic)' has partitions 0…\(description.partitions.count - 1); there is no partition \(id)")
+                }
+                if offset > info.highWatermark, info.offlineReason == nil {
+                    throw LogError(
+                        .offsetOutOfRange,
+                        "cannot delete records of \(topic)-\(id) before offset \(offset): it ends at \(info.highWatermark) (use -1 for everything written so far)")
+                }
+            }
+            let results = try log.deleteRecords(partitions.map { LogManager.DeleteRecordsRequest(topic: topic, partition: $0, offset: offset) })
+            var done: [String] = []
+            var failures: [String] = []
+            for (id, result) in zip(partitions, results) {
+                switch result {
+                case .success(let lowWatermark): done.append("partition: \(topic)-\(id)\tlow_watermark: \(lowWatermark)")
+                case .failure(let error): failures.append("partition: \(topic)-\(id)\terror: \(error)")
+                }
+            }
+            if !done.isEmpty { print((["Records delete operation completed:"] + done).joined(separator: "\n")) }
+            for failure in failures { printError(failure) }
+            if !failures.isEmpty { throw ExitCode.failure }
         }
     }
 }

@@ -16,6 +16,11 @@ extension PipelineTestDriver {
         /// in `PipelineTestDriver` for why a bound makes batches of repartition topics depend
         /// on timing.
         public var maxPollRecords = Int.max
+        /// Whether the instances purge their repartition topics after every step, as a running
+        /// pipeline does every `RunOptions.repartitionPurgeIntervalMs`: records their branch
+        /// committed past are deleted. Off by default, so that a test can read everything a
+        /// branch repartitioned (`records(_:)`); on, a test sees what the purge leaves.
+        public var purgesRepartitionTopics = false
         /// Where groups without committed offsets start.
         public var autoOffsetReset: RunOptions.AutoOffsetResetPolicy = .earliest
         /// The wall clock at start, ms since the epoch.

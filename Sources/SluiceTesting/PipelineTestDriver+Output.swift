@@ -64,6 +64,16 @@ extension PipelineTestDriver {
         return ends
     }
 
+    /// The log start offset of every partition of `topic`: where its oldest readable record
+    /// is, after retention and purges (`Options.purgesRepartitionTopics`).
+    public func startOffsets(_ topic: String) throws -> [TopicPartition: Int64] {
+        try flushInput()
+        let log = try openNode().log
+        var starts: [TopicPartition: Int64] = [:]
+        for partition in try partitions(of: topic) { starts[TopicPartition(topic, partition)] = try log.partition(topic, partition).logStartOffset }
+        return starts
+    }
+
     // MARK: Reading
 
     private func rawRecords(_ topic: String, partitions: [Int32]?) throws -> [RawRecord] {

@@ -192,6 +192,7 @@ public final class PipelineTestDriver {
         run.threads = options.threads
         run.maxPollRecords = options.maxPollRecords
         run.autoOffsetReset = options.autoOffsetReset
+        run.repartitionPurgeIntervalMs = options.purgesRepartitionTopics ? 0 : nil
         let instance = try PipelineInstance(
             pipeline: pipeline, backend: node.backend, options: run, clock: wallClock.read, name: "i\(instancesMade)")
         instancesMade += 1

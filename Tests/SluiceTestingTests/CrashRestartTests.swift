@@ -22,6 +22,32 @@ struct CrashRestartTests {
     /// store applies each source record once (it remembers, with its state, the last origin it
     /// applied per source partition) and skips the second copies, so the table equals the
     /// reference over the input at every crash point.
+    /// With purging on, a repartition topic keeps only what its branch has not committed: after
+    /// each step the records below the committed offsets are gone. Aggregates stay exact
+    /// across a crash, since a replay starts from the source, and what the purge deleted had
+    /// been committed.
+    @Test func purgedRepartitionTopicsKeepOnlyWhatIsUncommitted() throws {
+        var options = PipelineTestDriver.Options()
+        options.partitions = 3
+        options.purgesRepartitionTopics = true
+        let driver = try PipelineTestDriver(Pipelines.stats(withAudit: true), options: options)
+        let sales = Reference.sales(1_200, seed: 22)
+        try driver.pipe(sales[..<600])
+        try driver.process()
+        let ends = try driver.endOffsets(Topics.byRegion.name)
+        #expect(ends.values.reduce(0, +) == 600, "every sale was repartitioned")
+        #expect(try driver.committedOffsets(group: "stats").filter { $0.key.topic == Topics.byRegion.name } == ends)
+        #expect(try driver.startOffsets(Topics.byRegion.name) == ends, "everything committed is purged")
+        #expect(try driver.records(Topics.byRegion).isEmpty)
+        #expect(try driver.startOffsets(Topics.sales.name).values.allSatisfy { $0 == 0 }, "sources are never purged")
+
+        try driver.pipe(sales[600...])
+        try driver.crashAndRestart(branch: "stats", afterRecords: 777)
+        try driver.process()
+        #expect(try driver.startOffsets(Topics.byRegion.name) == driver.endOffsets(Topics.byRegion.name))
+        #expect(try driver.table(Topics.totals) == Reference.windowTotals(sales))
+    }
+
     @Test(arguments: [0, 1, 57, 599, 600, 601, 777, 1_199])
     func everyOutputSurvivesAndAggregatesStayExact(point: Int) throws {
         let driver = try driver()

@@ -23,6 +23,8 @@ final class BranchTask: Sendable {
     private let commitsEveryRecord: Bool
     /// Records left before a simulated crash; negative when none is planned.
     private let crashCountdown = Atomic<Int>(-1)
+    /// The repartition topics the branch writes and reads back (resolved names).
+    private let repartitionTopics: Set<String>
 
     init(
         branch: Branch, pipelineName: String, thread: Int, clientPrefix: String, backend: EmbeddedBackend, options: RunOptions, output: StreamOutput,
@@ -42,6 +44,7 @@ final class BranchTask: Sendable {
         configuration.autoOffsetReset = options.autoOffsetReset == .earliest ? .earliest : .latest
         configuration.maxPollRecords = options.maxPollRecords
         let scope = TopologyScope(pipeline: pipelineName, group: branch.group)
+        repartitionTopics = Set(branch.outputs.filter(\.isInternal).map { $0.resolved(in: scope) })
         let log = backend.log
         tasks = BranchTasks(subTopologies: branch.sink.subTopologies, scope: scope) { partition in
             TaskContext(partition: partition, scope: scope, output: output.session, log: log, metrics: metrics, decodedRecords: decodedRecords)
@@ -78,6 +81,20 @@ final class BranchTask: Sendable {
     func close() throws {
         try completeDurableBatches(waiting: .all)
         try consumer.close()
+    }
+
+    /// Deletes, in the repartition topics' partitions this member owns, the records its group
+    /// has committed past (Kafka Streams' purge): nobody else reads them, and a replay of the
+    /// branch starts from its source, not from them. Best effort, like Kafka Streams': a
+    /// partition that cannot be purged now is purged next time.
+    func purgeRepartitionTopics() {
+        guard !repartitionTopics.isEmpty else { return }
+        let owned = consumer.assignment.filter { repartitionTopics.contains($0.topic) }
+        guard !owned.isEmpty, let committed = try? consumer.committed(Array(owned)), !committed.isEmpty else { return }
+        let requests = committed.sorted { $0.key < $1.key }.map {
+            LogManager.DeleteRecordsRequest(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value)
+        }
+        _ = try? log.deleteRecords(requests)
     }
 
     /// The running tasks' state stores.

@@ -155,7 +155,9 @@ public final class PipelineInstance: Sendable {
                         options: options, output: output, metrics: metrics[index].metrics, decodedRecords: cache, clock: clock)
                 }
                 threads.append(
-                    try StreamThread(name: "\(group.name)-t\(t)", members: members, output: output, sharedTopics: sharedTopics, sharingDistance: cache.sharedCapacity))
+                    try StreamThread(
+                        name: "\(group.name)-t\(t)", members: members, output: output, sharedTopics: sharedTopics,
+                        sharingDistance: cache.sharedCapacity, repartitionPurgeIntervalMs: options.repartitionPurgeIntervalMs))
             }
         }
         self.threads = threads
@@ -325,7 +327,11 @@ public final class PipelineInstance: Sendable {
             let sourceRetention = (try? log.describeTopic(branch.source).config.retentionMs) ?? -1
             for topic in branch.outputs {
                 if topic.isInternal {
-                    try create(topic.resolved(in: scope), partitions: partitions, configs: ["retention.ms": "-1"])
+                    // As Kafka Streams makes them: kept until purged (`BranchTask.purgeRepartitionTopics`),
+                    // in segments small and young enough for a purge to free them.
+                    try create(
+                        topic.resolved(in: scope), partitions: partitions,
+                        configs: ["retention.ms": "-1", "segment.bytes": "\(50 << 20)", "segment.ms": "600000"])
                 } else {
                     try create(topic.resolved(in: scope), partitions: sourcePartitions, configs: ["retention.ms": "\(sourceRetention)"])
                 }

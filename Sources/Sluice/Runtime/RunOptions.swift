@@ -26,6 +26,11 @@ public struct RunOptions: Sendable {
     /// order-events benchmark 10,000 ran 5–12 % faster than 5,000. A crash repeats at most one
     /// batch per branch and partition set.
     public var maxPollRecords = 10_000
+    /// How often each stream thread deletes the records of its repartition topics that their
+    /// branch has committed (Kafka Streams' `repartition.purge.interval.ms`): those topics keep
+    /// no history, so they stay about one commit interval long instead of growing forever.
+    /// 0 purges after every step; nil never purges.
+    public var repartitionPurgeIntervalMs: Int? = 30_000
 
     public enum AutoOffsetResetPolicy: Sendable { case earliest, latest }
 

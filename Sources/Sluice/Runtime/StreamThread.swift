@@ -29,6 +29,11 @@ final class StreamThread: Sendable {
     private let wasIdle = Atomic<Bool>(false)
 
     private let sharedTopics: Set<String>
+    /// How often to purge the members' repartition topics (`RunOptions.repartitionPurgeIntervalMs`);
+    /// nil for never.
+    private let purgeIntervalNanos: UInt64?
+    /// When the last purge ran (monotonic nanoseconds).
+    private let lastPurge = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
 
     /// How far apart (in records) members may read a partition and still share its decoded
     /// records: the thread's `DecodedRecordCache.sharedCapacity`.
@@ -36,8 +41,15 @@ final class StreamThread: Sendable {
 
     /// - Parameter sharedTopics: the topics several members read: only their batches are
     ///   kept decoded for a member a poll behind.
-    init(name: String, members: [BranchTask], output: StreamOutput, sharedTopics: Set<String>, sharingDistance: Int) throws {
+    init(
+        name: String, members: [BranchTask], output: StreamOutput, sharedTopics: Set<String>, sharingDistance: Int,
+        repartitionPurgeIntervalMs: Int? = 30_000
+    ) throws {
         self.name = name
+        purgeIntervalNanos = repartitionPurgeIntervalMs.map { ms in
+            let (nanos, overflow) = UInt64(clamping: ms).multipliedReportingOverflow(by: 1_000_000)
+            return overflow ? .max : nanos
+        }
         self.members = members
         self.output = output
         self.sharedTopics = sharedTopics
@@ -150,7 +162,18 @@ final class StreamThread: Sendable {
             }
         }
         if let firstError { throw firstError }
+        purgeIfDue()
         return consumed
+    }
+
+    /// Purges the members' repartition topics up to their committed offsets, every
+    /// `purgeIntervalNanos`.
+    private func purgeIfDue() {
+        guard let purgeIntervalNanos else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now &- lastPurge.load(ordering: .relaxed) >= purgeIntervalNanos else { return }
+        lastPurge.store(now, ordering: .relaxed)
+        for member in members { member.purgeRepartitionTopics() }
     }
 
     /// Pauses, for one step, the partitions a member reads well ahead of another member of

@@ -177,6 +177,16 @@ struct SluiceCLITests {
         out = try run(["consume", "--topic", "orders", "--partition", "0", "--offset", "earliest", "--property", "print.key=true", "--timeout-ms", "200"])
         #expect(out.stdout == "alice\ta1\nbob\tb1\ngrace\tg1\nalice\ta2\n")
 
+        // delete-records: partition 0 starts at offset 2 from now on
+        out = try run(["topics", "delete-records", "--topic", "orders", "--partition", "0", "--offset", "2"])
+        #expect(out.stdout == "Records delete operation completed:\npartition: orders-0\tlow_watermark: 2\n", "\(out)")
+        out = try run(["consume", "--topic", "orders", "--partition", "0", "--offset", "earliest", "--property", "print.key=true", "--timeout-ms", "200"])
+        #expect(out.stdout == "grace\tg1\nalice\ta2\n")
+        out = try run(["topics", "delete-records", "--topic", "audit-log", "--offset", "-1"])
+        #expect(out.stdout.hasPrefix("Records delete operation completed:\npartition: audit-log-0\tlow_watermark: "), "\(out)")
+        out = try run(["topics", "describe", "--topic", "orders"])
+        #expect(out.stdout.contains("\tTopic: orders\tPartition: 0\tLeader: 0\tLogStartOffset: 2\tLogEndOffset: 4\t"), "\(out)")
+
         // delete
         out = try run(["topics", "delete", "--topic", "audit-log"])
         #expect(out.stdout == "Deleted topic audit-log.\n")
@@ -211,6 +221,15 @@ struct SluiceCLITests {
         BadCase(
             name: "alter an unknown topic", arguments: ["topics", "alter", "--topic", "nope", "--partitions", "4"],
             messages: ["topic 'nope' does not exist"]),
+        BadCase(
+            name: "delete records past a partition's end", arguments: ["topics", "delete-records", "--topic", "orders", "--offset", "4"],
+            messages: ["cannot delete records of orders-", "it ends at", "OFFSET_OUT_OF_RANGE"]),
+        BadCase(
+            name: "delete records of a missing partition", arguments: ["topics", "delete-records", "--topic", "orders", "--partition", "9", "--offset", "0"],
+            messages: ["there is no partition 9", "UNKNOWN_TOPIC_OR_PARTITION"]),
+        BadCase(
+            name: "delete records below -1", arguments: ["topics", "delete-records", "--topic", "orders", "--offset", "-2"],
+            messages: ["--offset must be an offset (0 or more) or -1, not -2"]),
         BadCase(
             name: "--config with a bad value", arguments: ["topics", "create", "--topic", "fresh", "--config", "retention.ms=abc"],
             messages: ["invalid value 'abc' for topic config 'retention.ms'", "INVALID_CONFIG"]),
