@@ -96,3 +96,55 @@ struct DeleteRecordsTests {
         try readOnly.close()
     }
 }
+
+extension DeleteRecordsTests {
+    /// A crash (and power loss) at every file-system mutation of a `deleteRecords` call: the
+    /// reopened partition starts at the old start or the new one, never elsewhere, holds every
+    /// record from there on intact, and keeps its end. Segment files go only after the new start
+    /// is durable, so a start never moves back over deleted records.
+    @Test func aCrashAnywhereLeavesTheOldOrTheNewStart() throws {
+        func loaded() throws -> (FaultyStorage, FaultClock, LogManager, [Record]) {
+            let storage = FaultyStorage()
+            let clock = FaultClock()
+            let log = try FaultTests.openLog(storage, clock: clock)
+            try log.createTopic("t", partitions: 1, configs: ["segment.bytes": "1024", "compression.type": "uncompressed"])
+            var rng = SplitMix64(seed: 107)
+            let written = (0..<60).map { FaultTests.record(&rng, tag: "r", index: $0, timestamp: 1) }
+            for record in written { _ = try log.partition("t", 0).append(records: [record]) }
+            return (storage, clock, log, written)
+        }
+        let dry = try loaded()
+        let before = dry.0.count(of: FaultyStorage.Operation.mutations)
+        _ = try dry.2.deleteRecords([.init(topic: "t", partition: 0, offset: 45)])
+        let total = dry.0.count(of: FaultyStorage.Operation.mutations) - before
+        try #require(total >= 5, "a checkpoint write and segment deletions")
+        let segmentsLeft = try dry.2.partition("t", 0).statistics.segmentCount
+        dry.2.abandonForTesting()
+
+        var runs = 0
+        for point in 1...total {
+            for after in [false, true] {
+                for fate in [FaultyStorage.DirectoryFate.dropUnsynced, .orderedPrefix, .keepAll] {
+                    runs += 1
+                    let (storage, clock, log, written) = try loaded()
+                    storage.armCrash(FaultyStorage.CrashPlan(at: point, kinds: FaultyStorage.Operation.mutations, afterOperation: after))
+                    let returned = (try? log.deleteRecords([.init(topic: "t", partition: 0, offset: 45)])) != nil && storage.crashedAt == nil
+                    log.abandonForTesting()
+                    storage.powerLoss(seed: UInt64(point), file: .dropUnsynced, directory: fate)
+                    let reopened = try FaultTests.openLog(storage, clock: clock)
+                    let partition = try reopened.partition("t", 0)
+                    let start = partition.logStartOffset
+                    let context = "crash at mutation \(point) of \(total) (after: \(after)), directories \(fate.rawValue): start \(start)"
+                    #expect(start == 45 || (!returned && start == 0), "\(context)")
+                    #expect(partition.highWatermark == 60, "\(context)")
+                    #expect(try readAll(partition).map(\.record) == Array(written[Int(start)...]), "\(context)")
+                    // Whatever the crash left below the start goes with the next call.
+                    _ = try reopened.deleteRecords([.init(topic: "t", partition: 0, offset: 45)])
+                    #expect(partition.statistics.segmentCount == segmentsLeft, "\(context)")
+                    reopened.abandonForTesting()
+                }
+            }
+        }
+        #expect(runs >= 30)
+    }
+}

@@ -684,12 +684,12 @@ public final class Partition: Sendable {
                     .offsetOutOfRange,
                     "cannot delete records of \(topic)-\(id) before offset \(offset): it must lie within \(s.logStartOffset)...\(highWatermark) (or be -1, the high watermark)")
             }
-            guard target > s.logStartOffset else { return (s.logStartOffset, []) }
-            s.logStartOffset = target
+            s.logStartOffset = max(s.logStartOffset, target)
             var doomed: [LogSegment] = []
-            // The active segment stays, even when every record in it is below the start.
-            while s.segments.count > 1, s.segments[1].baseOffset <= target { doomed.append(s.segments.removeFirst()) }
-            return (target, doomed)
+            // Also segments a crash left behind below a start recorded before it. The active
+            // segment stays, even when every record in it is below the start.
+            while s.segments.count > 1, s.segments[1].baseOffset <= s.logStartOffset { doomed.append(s.segments.removeFirst()) }
+            return (s.logStartOffset, doomed)
         }
     }
 
