@@ -1,28 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// Where `ReaderState`s wait between reads: every state ever made, none ever freed (readers
 /// refer to theirs without reference counting, see `ReaderState`), so the pool holds as many as
 /// reads have ever run at once.
 ///
-/// `take()` and `put(_:)` cost one atomic operation each while at most four reads run at once
-/// (the slots, as in `ScratchPool`); beyond that, states go to a locked list.
+/// Each thread first keeps one state of its own (thread-local: no atomic operation, and no
+/// cache line that several threads' reads write to, which is what made `take()` and `put(_:)`
+/// cost more than a small document's parse when two stream threads decode side by side).
+/// A read nested in another on the same thread, and the first read of a thread, use the shared
+/// slots: one atomic operation each while at most four run at once (as in `ScratchPool`);
+/// beyond that, states go to a locked list. A thread's own state goes to the shared pool
+/// when the thread ends.
 @usableFromInline
 final class ReaderStatePool: @unchecked Sendable {
     /// The pool every decoder uses.
     @usableFromInline static let shared = ReaderStatePool()
 
-    // @unchecked: a parked state is reachable only through a slot or the list, and taking moves
-    // it out atomically (or under the lock), so no two reads ever hold the same state.
+    // @unchecked: a parked state is reachable only through a slot, the list or one thread's
+    // own key, and taking moves it out atomically (or under the lock, or on that thread), so
+    // no two reads ever hold the same state.
     private let slot0 = Atomic<UnsafeMutablePointer<ReaderState>?>(nil)
     private let slot1 = Atomic<UnsafeMutablePointer<ReaderState>?>(nil)
     private let slot2 = Atomic<UnsafeMutablePointer<ReaderState>?>(nil)
     private let slot3 = Atomic<UnsafeMutablePointer<ReaderState>?>(nil)
     /// States beyond the slots, as the bits of their addresses (which are `Sendable`).
     private let surplus = Mutex<[UInt]>([])
+    /// Each thread's own parked state (nil while a read on that thread holds it).
+    private let ownState: pthread_key_t?
+
+    init() {
+        var key = pthread_key_t()
+        // When a thread ends, its own state joins the shared pool.
+        let created = pthread_key_create(&key) { raw in
+            #if canImport(Darwin)
+            let state = raw.assumingMemoryBound(to: ReaderState.self)
+            #else
+            guard let state = raw?.assumingMemoryBound(to: ReaderState.self) else { return }
+            #endif
+            ReaderStatePool.shared.putShared(state)
+        }
+        ownState = created == 0 ? key : nil
+    }
 
     /// A parked state, or a new one; the caller owns it until `put`.
     @usableFromInline
     func take() -> UnsafeMutablePointer<ReaderState> {
+        if let ownState, let own = pthread_getspecific(ownState) {
+            pthread_setspecific(ownState, nil)
+            return own.assumingMemoryBound(to: ReaderState.self)
+        }
         if let parked = slot0.exchange(nil, ordering: .acquiring) { return parked }
         return takeSlow()
     }
@@ -39,6 +72,12 @@ final class ReaderStatePool: @unchecked Sendable {
     /// Parks `state` for a later `take()`.
     @usableFromInline
     func put(_ state: UnsafeMutablePointer<ReaderState>) {
+        if let ownState, pthread_getspecific(ownState) == nil, pthread_setspecific(ownState, state) == 0 { return }
+        putShared(state)
+    }
+
+    /// Parks `state` in the shared slots or list.
+    func putShared(_ state: UnsafeMutablePointer<ReaderState>) {
         if slot0.compareExchange(expected: nil, desired: state, ordering: .releasing).exchanged { return }
         putSlow(state)
     }
