@@ -92,16 +92,18 @@ struct TopicWriter<Key, Value> {
 
     @inlinable
     func send(key: UnsafeRawBufferPointer?, value: Value, partition: Int32?, withOrigin: Bool, timestamp: Int64) throws {
-        let serde = valueSerde
+        // The serde is used where it is, never copied: a copy retains the serde's storage, which
+        // every task on every stream thread shares, so each record would bounce that one
+        // reference count between cores.
         if valueInPlace {
             try context.send(topic: topic, partition: partition, key: key, withOrigin: withOrigin, timestamp: timestamp) { bytes in
-                try serde.encode(value, into: &bytes)
+                try valueSerde.encode(value, into: &bytes)
             }
             return
         }
         let scratch = context.valueScratch.pointer
         scratch.pointee.removeAll(keepingCapacity: true)
-        try serde.encode(value, into: &scratch.pointee)
+        try valueSerde.encode(value, into: &scratch.pointee)
         try context.send(topic: topic, partition: partition, key: key, withOrigin: withOrigin, timestamp: timestamp) { bytes in
             bytes.append(contentsOf: scratch.pointee)
         }

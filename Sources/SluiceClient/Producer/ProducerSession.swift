@@ -24,10 +24,15 @@ public final class ProducerSession {
     /// The backend when it is the embedded log's session, called directly (no witness table)
     /// and able to encode values straight into its batches (`send(…writingValue:)`).
     private let logSession: LogProducerSession?
+    /// `logSession` without reference counting, for the per-record `send`s: `backend` holds the
+    /// session for as long as this one lives, and a strong reference is retained and released
+    /// around every call made through it.
+    private let logSessionPerRecord: Unmanaged<LogProducerSession>?
 
     init(backend: any ProducerSessionBackend) {
         self.backend = backend
         logSession = backend as? LogProducerSession
+        logSessionPerRecord = logSession.map { Unmanaged.passUnretained($0) }
     }
 
     /// Queues a record: allocation-free, returns at once unless `buffer.memory` is full.
@@ -37,8 +42,10 @@ public final class ProducerSession {
         topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
         headers: [RecordHeader] = [], timestamp: Int64? = nil
     ) throws {
-        if let logSession {
-            return try logSession.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
+        if let logSessionPerRecord {
+            return try logSessionPerRecord._withUnsafeGuaranteedRef {
+                try $0.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
+            }
         }
         try backend.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
     }
@@ -54,9 +61,10 @@ public final class ProducerSession {
         topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, headers: [RecordHeader] = [], timestamp: Int64? = nil,
         writingValue writeValue: (inout [UInt8]) throws -> Void
     ) throws {
-        if let logSession {
-            return try logSession.send(
-                topic: topic, partition: partition, key: key, headers: headers, timestamp: timestamp, writingValue: writeValue)
+        if let logSessionPerRecord {
+            return try logSessionPerRecord._withUnsafeGuaranteedRef {
+                try $0.send(topic: topic, partition: partition, key: key, headers: headers, timestamp: timestamp, writingValue: writeValue)
+            }
         }
         var value: [UInt8] = []
         try writeValue(&value)
