@@ -16,8 +16,8 @@ struct OverlappedCommitTests {
     let directory = TemporaryDirectory("sluice-overlap")
 
     @Test func aStepDoesNotWaitForItsOutputsAndCommitsOnlyOnceTheyAreDurable() throws {
-        let gate = SyncGate(pathContains: "/out-")
-        let log = try LogManager(directory: directory.path, io: GatedStorage(gate: gate))
+        let outputs = StorageObserver(pathContains: "/out-")
+        let log = try LogManager(directory: directory.path, io: ObservedStorage(outputs))
         _ = try log.createTopic("in", partitions: 1)
         let backend = try EmbeddedBackend(log: log)
         defer { try? backend.close() }
@@ -38,7 +38,7 @@ struct OverlappedCommitTests {
         _ = try log.partition("in", 0).append(records: records)
         let committed = { backend.coordinator.committedOffsets(groupId: "copy")[input]?.offset }
 
-        gate.close()
+        outputs.closeGate()
         let stepped = DispatchSemaphore(value: 0)
         let consumed = Mutex<Int?>(nil)
         let stepper = Thread {
@@ -51,11 +51,11 @@ struct OverlappedCommitTests {
         #expect(returned, "the overlapping step waited for its outputs' fsync")
         #expect(consumed.withLock { $0 } == count)
         // The writer reaches the outputs' sync on its own thread, after the step returned.
-        for _ in 0..<5_000 where gate.waiting == 0 { usleep(1_000) }
-        #expect(gate.waiting > 0, "the outputs' sync was never held at the gate")
+        for _ in 0..<5_000 where outputs.syncsWaiting == 0 { usleep(1_000) }
+        #expect(outputs.syncsWaiting > 0, "the outputs' sync was never held at the gate")
         #expect(committed() == nil, "nothing may be committed while the outputs it produced are not durable")
 
-        gate.open()
+        outputs.openGate()
         if !returned { stepped.wait() }
         // Nothing new to read: the step waits for everything and commits it.
         try instance.step(overlapping: true)
@@ -64,69 +64,4 @@ struct OverlappedCommitTests {
         #expect(written == Int64(count))
         instance.abandon()
     }
-}
-
-/// Holds every `sync()` of files whose path contains `pathContains` while closed.
-final class SyncGate: Sendable {
-    let pathContains: String
-    private let state = Mutex<(closed: Bool, waiting: Int)>((false, 0))
-
-    init(pathContains: String) { self.pathContains = pathContains }
-
-    func close() { state.withLock { $0.closed = true } }
-    func open() { state.withLock { $0.closed = false } }
-    /// Syncs held at the gate right now.
-    var waiting: Int { state.withLock { $0.waiting } }
-
-    func pass(_ path: String) {
-        guard path.contains(pathContains) else { return }
-        var counted = false
-        while state.withLock({ s in
-            if s.closed && !counted { s.waiting += 1 }
-            if !s.closed && counted { s.waiting -= 1 }
-            return s.closed
-        }) {
-            counted = true
-            usleep(1_000)
-        }
-    }
-}
-
-/// The real file system, with `SyncGate` in front of file syncs.
-struct GatedStorage: StorageIO {
-    let gate: SyncGate
-    let base = PosixStorage()
-
-    func open(_ path: String, mode: FileOpenMode) throws -> any StorageFile { GatedFile(try base.open(path, mode: mode), path: path, gate: gate) }
-    func exists(_ path: String) -> Bool { base.exists(path) }
-    func isDirectory(_ path: String) -> Bool { base.isDirectory(path) }
-    func createDirectory(_ path: String) throws { try base.createDirectory(path) }
-    func contentsOfDirectory(_ path: String) throws -> [String] { try base.contentsOfDirectory(path) }
-    func removeFile(_ path: String) throws { try base.removeFile(path) }
-    func removeDirectory(_ path: String) throws { try base.removeDirectory(path) }
-    func rename(_ source: String, to destination: String) throws { try base.rename(source, to: destination) }
-    func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
-    func acquireExclusiveLock(_ path: String) throws -> any StorageLock { try base.acquireExclusiveLock(path) }
-}
-
-final class GatedFile: StorageFile {
-    let file: any StorageFile
-    let path: String
-    let gate: SyncGate
-
-    init(_ file: any StorageFile, path: String, gate: SyncGate) {
-        self.file = file
-        self.path = path
-        self.gate = gate
-    }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int { try file.read(into: buffer, at: offset) }
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws { try file.write(bytes, at: offset) }
-    func size() throws -> Int64 { try file.size() }
-    func truncate(to size: Int64) throws { try file.truncate(to: size) }
-    func sync() throws {
-        gate.pass(path)
-        try file.sync()
-    }
-    func close() { file.close() }
 }

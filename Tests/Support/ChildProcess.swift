@@ -1,8 +1,9 @@
 import Foundation
 import Synchronization
 
-/// Serializes `Process.run()`: swift-corelibs-foundation's spawn is not safe to call from
-/// several threads at once (parallel test cases crashed in a `memmove` inside it).
+/// Serializes spawns: swift-corelibs-foundation's `Process.run()` is not safe to call from
+/// several threads at once (parallel test cases crashed in a `memmove` inside it), and children
+/// started meanwhile with `posix_spawn` would inherit descriptors it had open.
 private let spawnLock = Mutex<Void>(())
 
 /// What a finished child process left behind.
@@ -47,47 +48,24 @@ public enum ChildProcess {
         _ executable: String, _ arguments: [String], stdin: [UInt8] = [], environment: [String: String]? = nil,
         timeout: Double = 120
     ) throws -> ChildOutput {
-        let fm = FileManager.default
-        let scratch = fm.temporaryDirectory.appendingPathComponent("sluice-child-\(UUID().uuidString)").path
-        try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(atPath: scratch) }
-        let inPath = scratch + "/stdin"
-        let outPath = scratch + "/stdout"
-        let errPath = scratch + "/stderr"
-        _ = FileManager.default.createFile(atPath: inPath, contents: Data(stdin))
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        defer {
-            try? input.close()
-            try? output.close()
-            try? errors.close()
+        let scratch = TemporaryDirectory("sluice-child")
+        defer { withExtendedLifetime(scratch) {} }
+        let inPath = scratch.path + "/stdin"
+        let outPath = scratch.path + "/stdout"
+        let errPath = scratch.path + "/stderr"
+        guard FileManager.default.createFile(atPath: inPath, contents: Data(stdin)) else {
+            throw ChildProcessError("cannot write the stdin file of \(executable) at \(inPath)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        do {
-            try serializingSpawns { try process.run() }
-        } catch {
-            throw ChildProcessError("cannot start \(executable): \(error)")
+        let child = try serializingSpawns {
+            try PosixSpawn.start(executable, arguments, environment: environment, stdin: .file(inPath), stdout: .file(outPath), stderr: .file(errPath))
         }
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            _ = finished.wait(timeout: .now() + 10)
+        guard let exit = PosixSpawn.wait(child, timeout: timeout) else {
+            stop(child)
             let soFar = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
             throw ChildProcessError("\(executable) \(arguments) did not finish within \(timeout) s; stderr so far:\n\(soFar)")
         }
-        process.waitUntilExit()
         return ChildOutput(
-            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+            status: exit.status, signaled: exit.signaled,
             stdoutBytes: [UInt8](FileManager.default.contents(atPath: outPath) ?? Data()),
             stderrBytes: [UInt8](FileManager.default.contents(atPath: errPath) ?? Data()))
     }

@@ -61,48 +61,16 @@ public final class CrashWorkerProcess {
         guard pipe(&fds) == 0 else { throw CrashWorkerError("pipe: \(String(cString: strerror(errno)))") }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        #if os(Linux)
-        var actions = posix_spawn_file_actions_t()
-        #else
-        var actions: posix_spawn_file_actions_t?
-        #endif
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, standardErrorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] =
-            ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        // A fresh signal state: test-runner threads block signals (SIGINT among them), and a
-        // spawned child would inherit that mask and never see the Ctrl-C a test sends it.
-        #if os(Linux)
-        var attributes = posix_spawnattr_t()
-        #else
-        var attributes: posix_spawnattr_t?
-        #endif
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var child = pid_t()
-        let status = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
-        close(fds[1])
-        guard status == 0 else {
+        let child: pid_t
+        do {
+            child = try PosixSpawn.start(
+                executable, arguments, environment: nil, stdin: .null, stdout: .descriptor(fds[1]), stderr: .file(standardErrorPath))
+        } catch {
             close(fds[0])
-            throw CrashWorkerError("cannot start \(executable): \(String(cString: strerror(status)))")
+            close(fds[1])
+            throw CrashWorkerError("\(error)")
         }
+        close(fds[1])
         pid = child
         output = fds[0]
         self.standardErrorPath = standardErrorPath

@@ -389,7 +389,7 @@ struct SluiceCLITests {
         while (try? String(contentsOfFile: data + "/.lock", encoding: .utf8)) != "\(pid)\n"
             || FileManager.default.fileExists(atPath: data + "/.sluice_cleanshutdown")
         {
-            guard Date() < deadline, holder.process.isRunning else {
+            guard Date() < deadline, holder.isRunning else {
                 let output = try holder.finish()
                 Issue.record("sluice produce (pid \(pid)) did not take the lock: \(output)")
                 return

@@ -15,61 +15,58 @@ extension ChildProcess {
 /// A child that keeps running while the test does other things: its stdin is a pipe the test
 /// writes to and closes.
 final class BackgroundChild {
-    let process = Process()
-    private let stdinPipe = Pipe()
+    let pid: Int32
+    private let executable: String
+    private let stdinWriter: FileHandle
     private let scratch = TemporaryDirectory("sluice-child")
-    private let finished = DispatchSemaphore(value: 0)
-    private var output: FileHandle?
-    private var errors: FileHandle?
+    private var exit: ChildExit?
 
     init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
-        _ = FileManager.default.createFile(atPath: scratch.path + "/stdout", contents: nil)
-        _ = FileManager.default.createFile(atPath: scratch.path + "/stderr", contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.path + "/stdout"))
-        let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.path + "/stderr"))
-        self.output = output
-        self.errors = errors
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        process.standardInput = stdinPipe
-        process.standardOutput = output
-        process.standardError = errors
-        let finished = self.finished
-        process.terminationHandler = { _ in finished.signal() }
-        try ChildProcess.serializingSpawns { try process.run() }
+        self.executable = executable
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw ChildProcessError("pipe: \(String(cString: strerror(errno)))") }
+        // Close-on-exec, so no other child holds the pipe open (the child gets a copy as stdin).
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        defer { close(fds[0]) }
+        let output = scratch.path
+        do {
+            pid = try ChildProcess.serializingSpawns {
+                try ChildProcess.spawn(
+                    executable, arguments, environment: environment, stdinDescriptor: fds[0], stdoutPath: output + "/stdout",
+                    stderrPath: output + "/stderr")
+            }
+        } catch {
+            close(fds[1])
+            throw error
+        }
+        stdinWriter = FileHandle(fileDescriptor: fds[1], closeOnDealloc: true)
     }
-
-    var pid: Int32 { process.processIdentifier }
 
     func write(_ text: String) throws {
-        try stdinPipe.fileHandleForWriting.write(contentsOf: Data(text.utf8))
+        try stdinWriter.write(contentsOf: Data(text.utf8))
     }
+
+    /// Whether the child has not exited yet (`kill(pid, 0)` succeeds until it is reaped).
+    var isRunning: Bool { exit == nil && kill(pid, 0) == 0 && !ChildProcess.hasExited(pid) }
 
     /// Closes stdin and waits for the child to exit (killing it after `timeout`).
     func finish(timeout: Double = 60) throws -> ChildOutput {
-        try? stdinPipe.fileHandleForWriting.close()
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            _ = finished.wait(timeout: .now() + 10)
-            throw ChildProcessError("\(process.executableURL?.path ?? "child") did not exit within \(timeout) s after its stdin closed")
+        try? stdinWriter.close()
+        guard let exit = ChildProcess.waitForExit(pid, timeout: timeout) else {
+            ChildProcess.stop(pid)
+            self.exit = ChildExit(status: -1, signaled: true)
+            throw ChildProcessError("\(executable) did not exit within \(timeout) s after its stdin closed")
         }
-        process.waitUntilExit()
-        try? output?.close()
-        try? errors?.close()
-        output = nil
-        errors = nil
+        self.exit = exit
         return ChildOutput(
-            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+            status: exit.status, signaled: exit.signaled,
             stdoutBytes: [UInt8](FileManager.default.contents(atPath: scratch.path + "/stdout") ?? Data()),
             stderrBytes: [UInt8](FileManager.default.contents(atPath: scratch.path + "/stderr") ?? Data()))
     }
 
     deinit {
-        if process.isRunning {
-            process.terminate()
-            _ = finished.wait(timeout: .now() + 10)
-        }
+        if exit == nil { ChildProcess.stop(pid) }
     }
 }
 

@@ -1,0 +1,95 @@
+public import SluiceLog
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The real file system with a test's eyes and hands on it: counts the bytes read from files
+/// whose path contains a given text, and can hold their `sync()` at a gate. For tests that
+/// pin *how* the log is used (how much a fetch reads, whether a step waits for an fsync), not
+/// only what comes out.
+public struct ObservedStorage: StorageIO {
+    public let observer: StorageObserver
+    let base = PosixStorage()
+
+    public init(_ observer: StorageObserver) { self.observer = observer }
+
+    public func open(_ path: String, mode: FileOpenMode) throws -> any StorageFile {
+        ObservedFile(try base.open(path, mode: mode), path: path, observer: observer)
+    }
+    public func exists(_ path: String) -> Bool { base.exists(path) }
+    public func isDirectory(_ path: String) -> Bool { base.isDirectory(path) }
+    public func createDirectory(_ path: String) throws { try base.createDirectory(path) }
+    public func contentsOfDirectory(_ path: String) throws -> [String] { try base.contentsOfDirectory(path) }
+    public func removeFile(_ path: String) throws { try base.removeFile(path) }
+    public func removeDirectory(_ path: String) throws { try base.removeDirectory(path) }
+    public func rename(_ source: String, to destination: String) throws { try base.rename(source, to: destination) }
+    public func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
+    public func acquireExclusiveLock(_ path: String) throws -> any StorageLock { try base.acquireExclusiveLock(path) }
+}
+
+/// What an `ObservedStorage` watches: reads and syncs of files whose path contains `pathContains`.
+public final class StorageObserver: Sendable {
+    public let pathContains: String
+    private let state = Mutex<(bytesRead: Int, gateClosed: Bool, syncsWaiting: Int)>((0, false, 0))
+
+    public init(pathContains: String) { self.pathContains = pathContains }
+
+    /// Bytes read so far from the watched files.
+    public var bytesRead: Int { state.withLock { $0.bytesRead } }
+    /// Holds every sync of a watched file from now on, until `openGate()`.
+    public func closeGate() { state.withLock { $0.gateClosed = true } }
+    public func openGate() { state.withLock { $0.gateClosed = false } }
+    /// Syncs held at the gate right now.
+    public var syncsWaiting: Int { state.withLock { $0.syncsWaiting } }
+
+    func watches(_ path: String) -> Bool { path.contains(pathContains) }
+
+    func read(_ count: Int, from path: String) {
+        guard watches(path) else { return }
+        state.withLock { $0.bytesRead += count }
+    }
+
+    /// Returns once the gate is open (at once for a file not watched).
+    func passSync(of path: String) {
+        guard watches(path) else { return }
+        var counted = false
+        while state.withLock({ s in
+            if s.gateClosed && !counted { s.syncsWaiting += 1 }
+            if !s.gateClosed && counted { s.syncsWaiting -= 1 }
+            return s.gateClosed
+        }) {
+            counted = true
+            usleep(1_000)
+        }
+    }
+}
+
+final class ObservedFile: StorageFile {
+    let file: any StorageFile
+    let path: String
+    let observer: StorageObserver
+
+    init(_ file: any StorageFile, path: String, observer: StorageObserver) {
+        self.file = file
+        self.path = path
+        self.observer = observer
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+        let count = try file.read(into: buffer, at: offset)
+        observer.read(count, from: path)
+        return count
+    }
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws { try file.write(bytes, at: offset) }
+    func size() throws -> Int64 { try file.size() }
+    func truncate(to size: Int64) throws { try file.truncate(to: size) }
+    func sync() throws {
+        observer.passSync(of: path)
+        try file.sync()
+    }
+    func close() { file.close() }
+}
