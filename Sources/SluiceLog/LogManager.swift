@@ -433,17 +433,7 @@ public final class LogManager: Sendable {
     /// Writes every partition's log start offset (Kafka's checkpoint format, as the recovery
     /// points), offline partitions' as they were read.
     private func writeLogStartCheckpoint() throws {
-        try checkpointLock.withLock { _ in
-            var entries = allPartitions().map { p in "\(p.topic) \(p.id) \(p.logStartOffset)" }
-            entries += topics.withLock { topics in
-                topics.values.flatMap { topic in
-                    topic.offlineLogStartOffsets.map { "\(topic.metadata.name) \($0.key) \($0.value)" }
-                }
-            }
-            entries.sort()
-            let text = "0\n\(entries.count)\n" + entries.map { $0 + "\n" }.joined()
-            try io.writeAtomically(Array(text.utf8), to: directory + "/" + Self.logStartCheckpoint, directory: directory)
-        }
+        try writeOffsetCheckpoint(Self.logStartCheckpoint, live: \.logStartOffset, offline: \.offlineLogStartOffsets)
     }
 
     // MARK: Maintenance
@@ -508,16 +498,23 @@ public final class LogManager: Sendable {
     private func writeCheckpointQuietly() { try? writeCheckpoint(useLogEnd: false) }
 
     private func writeCheckpoint(useLogEnd: Bool) throws {
+        try writeOffsetCheckpoint(
+            "recovery-point-offset-checkpoint", live: useLogEnd ? \.logEndOffset : \.recoveryPoint, offline: \.offlineRecoveryPoints)
+    }
+
+    /// Writes a checkpoint file of the data directory, atomically: per partition, `live` of each
+    /// open one and `offline` of each offline one, as Kafka's checkpoints do.
+    private func writeOffsetCheckpoint(_ name: String, live: KeyPath<Partition, Int64>, offline: KeyPath<Topic, [Int32: Int64]>) throws {
         try checkpointLock.withLock { _ in
-            var entries = allPartitions().map { p in "\(p.topic) \(p.id) \(useLogEnd ? p.logEndOffset : p.recoveryPoint)" }
+            var entries = allPartitions().map { p in "\(p.topic) \(p.id) \(p[keyPath: live])" }
             entries += topics.withLock { topics in
                 topics.values.flatMap { topic in
-                    topic.offlineRecoveryPoints.map { "\(topic.metadata.name) \($0.key) \($0.value)" }
+                    topic[keyPath: offline].map { "\(topic.metadata.name) \($0.key) \($0.value)" }
                 }
             }
             entries.sort()
             let text = "0\n\(entries.count)\n" + entries.map { $0 + "\n" }.joined()
-            try io.writeAtomically(Array(text.utf8), to: directory + "/recovery-point-offset-checkpoint", directory: directory)
+            try io.writeAtomically(Array(text.utf8), to: directory + "/" + name, directory: directory)
         }
     }
 

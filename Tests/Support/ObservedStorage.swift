@@ -7,8 +7,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The real file system with a test's eyes and hands on it: counts the bytes read from files
-/// whose path contains a given text, and can hold their `sync()` at a gate. For tests that
+/// The real file system with a test's eyes and hands on it: counts the reads, writes and syncs
+/// of the files a `StorageObserver` watches, and can hold their `sync()` at a gate. For tests that
 /// pin *how* the log is used (how much a fetch reads, whether a step waits for an fsync), not
 /// only what comes out.
 public struct ObservedStorage: StorageIO {
@@ -31,31 +31,65 @@ public struct ObservedStorage: StorageIO {
     public func acquireExclusiveLock(_ path: String) throws -> any StorageLock { try base.acquireExclusiveLock(path) }
 }
 
-/// What an `ObservedStorage` watches: reads and syncs of files whose path contains `pathContains`.
+/// What an `ObservedStorage` watches: reads, writes and syncs of the files `watches` picks.
 public final class StorageObserver: Sendable {
-    public let pathContains: String
-    private let state = Mutex<(bytesRead: Int, gateClosed: Bool, syncsWaiting: Int)>((0, false, 0))
+    private struct State {
+        var bytesRead = 0
+        var writes = 0
+        var syncs = 0
+        var gateClosed = false
+        var syncsWaiting = 0
+        var holdFirstSyncUntilWrites = 0
+    }
 
-    public init(pathContains: String) { self.pathContains = pathContains }
+    private let watches: @Sendable (String) -> Bool
+    private let state = Mutex(State())
+
+    public init(watching watches: @escaping @Sendable (String) -> Bool) { self.watches = watches }
+    public convenience init(pathContains text: String) { self.init { $0.contains(text) } }
 
     /// Bytes read so far from the watched files.
     public var bytesRead: Int { state.withLock { $0.bytesRead } }
+    /// Writes to the watched files so far.
+    public var writes: Int { state.withLock { $0.writes } }
+    /// Syncs of the watched files begun so far.
+    public var syncs: Int { state.withLock { $0.syncs } }
     /// Holds every sync of a watched file from now on, until `openGate()`.
     public func closeGate() { state.withLock { $0.gateClosed = true } }
     public func openGate() { state.withLock { $0.gateClosed = false } }
     /// Syncs held at the gate right now.
     public var syncsWaiting: Int { state.withLock { $0.syncsWaiting } }
-
-    func watches(_ path: String) -> Bool { path.contains(pathContains) }
+    /// Counts writes and syncs afresh from now on, and holds the first sync of a watched file
+    /// until that many writes to them have landed, so a test knows which writes were waiting
+    /// while it ran.
+    public func holdFirstSync(untilWrites count: Int) {
+        state.withLock { s in
+            s.writes = 0
+            s.syncs = 0
+            s.holdFirstSyncUntilWrites = count
+        }
+    }
 
     func read(_ count: Int, from path: String) {
         guard watches(path) else { return }
         state.withLock { $0.bytesRead += count }
     }
 
-    /// Returns once the gate is open (at once for a file not watched).
+    func wrote(_ path: String) {
+        guard watches(path) else { return }
+        state.withLock { $0.writes += 1 }
+    }
+
+    /// Returns once the sync may run (at once for a file not watched).
     func passSync(of path: String) {
         guard watches(path) else { return }
+        let (first, target) = state.withLock { s in
+            s.syncs += 1
+            return (s.syncs == 1, s.holdFirstSyncUntilWrites)
+        }
+        if first {
+            while writes < target { usleep(200) }
+        }
         var counted = false
         while state.withLock({ s in
             if s.gateClosed && !counted { s.syncsWaiting += 1 }
@@ -84,7 +118,10 @@ final class ObservedFile: StorageFile {
         observer.read(count, from: path)
         return count
     }
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws { try file.write(bytes, at: offset) }
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+        try file.write(bytes, at: offset)
+        observer.wrote(path)
+    }
     func size() throws -> Int64 { try file.size() }
     func truncate(to size: Int64) throws { try file.truncate(to: size) }
     func sync() throws {
