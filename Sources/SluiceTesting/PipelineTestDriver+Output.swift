@@ -56,22 +56,19 @@ extension PipelineTestDriver {
 
     /// The log end (high watermark) of every partition of `topic`: committed offsets equal to
     /// these mean the group has committed everything.
-    public func endOffsets(_ topic: String) throws -> [TopicPartition: Int64] {
-        try flushInput()
-        let log = try openNode().log
-        var ends: [TopicPartition: Int64] = [:]
-        for partition in try partitions(of: topic) { ends[TopicPartition(topic, partition)] = try log.partition(topic, partition).highWatermark }
-        return ends
-    }
+    public func endOffsets(_ topic: String) throws -> [TopicPartition: Int64] { try offsets(of: topic, \.highWatermark) }
 
     /// The log start offset of every partition of `topic`: where its oldest readable record
     /// is, after retention and purges (`Options.purgesRepartitionTopics`).
-    public func startOffsets(_ topic: String) throws -> [TopicPartition: Int64] {
+    public func startOffsets(_ topic: String) throws -> [TopicPartition: Int64] { try offsets(of: topic, \.logStartOffset) }
+
+    /// `offset` of every partition of `topic`, once the piped input is in the log.
+    private func offsets(of topic: String, _ offset: KeyPath<Partition, Int64>) throws -> [TopicPartition: Int64] {
         try flushInput()
         let log = try openNode().log
-        var starts: [TopicPartition: Int64] = [:]
-        for partition in try partitions(of: topic) { starts[TopicPartition(topic, partition)] = try log.partition(topic, partition).logStartOffset }
-        return starts
+        var offsets: [TopicPartition: Int64] = [:]
+        for partition in try partitions(of: topic) { offsets[TopicPartition(topic, partition)] = try log.partition(topic, partition)[keyPath: offset] }
+        return offsets
     }
 
     // MARK: Reading
