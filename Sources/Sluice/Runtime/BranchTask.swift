@@ -111,9 +111,10 @@ final class BranchTask: Sendable {
         // Where the record entered the branch: its own position, or, read back from a
         // repartition topic, the position of the source record it copies.
         let carried = view.headerCount == 0 ? nil : RecordOrigin.headerKeyBytes.withUnsafeBytes { view.headerValue(forKey: $0) }
-        reader.context.origin = carried.flatMap(RecordOrigin.init) ?? RecordOrigin(source: reader.source, partition: tp.partition, offset: view.offset)
+        let origin = carried.flatMap(RecordOrigin.init) ?? RecordOrigin(source: reader.source, partition: tp.partition, offset: view.offset)
+        reader.context._withUnsafeGuaranteedRef { $0.origin = origin }
         do {
-            try reader.handler.process(SourceRecord(partition: tp.partition, view: view))
+            try reader.handler._withUnsafeGuaranteedRef { try $0.process(SourceRecord(partition: tp.partition, view: view)) }
         } catch {
             try handleFailure(error, view, tp)
         }

@@ -61,9 +61,13 @@ final class BranchTasks: @unchecked Sendable {
 
     /// What processes the records of one source partition: the task's handler for that topic,
     /// the task's context (to set each record's origin) and the topic's origin hash.
+    ///
+    /// The handler and context are unretained: their task holds them, and a task is dropped
+    /// only when its partition is revoked, between polls, never while its records are
+    /// processed. Strong references would be retained and released around every record.
     struct Reader {
-        let handler: SourceHandler
-        let context: TaskContext
+        let handler: Unmanaged<SourceHandler>
+        let context: Unmanaged<TaskContext>
         let source: UInt32
     }
 
@@ -88,11 +92,11 @@ final class BranchTasks: @unchecked Sendable {
         guard let handler = task.handlers[tp.topic] else {
             throw PipelineError.invalid("branch \(scope.group) has no handler for \(tp.topic)")
         }
-        return Reader(handler: handler, context: task.context, source: RecordOrigin.source(of: tp.topic))
+        return Reader(handler: .passUnretained(handler), context: .passUnretained(task.context), source: RecordOrigin.source(of: tp.topic))
     }
 
     /// The handler for records of `topic`-`partition`, starting its task if needed.
-    func handler(for tp: TopicPartition) throws -> SourceHandler { try reader(for: tp).handler }
+    func handler(for tp: TopicPartition) throws -> SourceHandler { try reader(for: tp).handler.takeUnretainedValue() }
 
     /// Ends the batch of every task that processed records: stores forward their coalesced
     /// updates and write their changelogs. The caller flushes the producer, then commits.

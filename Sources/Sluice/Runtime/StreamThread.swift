@@ -233,11 +233,12 @@ final class StreamThread: Sendable {
         try reading.withLock { reading in
             for tp in order {
                 var parts: [ConsumerRecords.PartitionRecords] = []
-                var readers: [(index: Int, member: BranchTask, reader: BranchTasks.Reader)] = []
+                // Members unretained: `members` holds them (see the per-record calls below).
+                var readers: [(index: Int, member: Unmanaged<BranchTask>, reader: BranchTasks.Reader)] = []
                 for entry in byPartition[tp, default: []] where failed[entry.member] == nil {
                     let member = members[entry.member]
                     do {
-                        readers.append((entry.member, member, try member.tasks.reader(for: tp)))
+                        readers.append((entry.member, .passUnretained(member), try member.tasks.reader(for: tp)))
                         parts.append(entry.part)
                         member.metrics.consumed.add(entry.part.count, ordering: .relaxed)
                     } catch {
@@ -246,15 +247,21 @@ final class StreamThread: Sendable {
                 }
                 var stopped = [Bool](repeating: false, count: readers.count)
                 let cache = sharedTopics.contains(tp.topic) ? reading.batches : nil
-                try ConsumerRecords.forEachShared(parts, decoder: reading.decoder, cache: cache) { view, holders in
-                    for i in holders where !stopped[i] {
-                        do {
-                            try readers[i].member.process(view, of: tp, with: readers[i].reader)
-                        } catch let crash as SimulatedCrash {
-                            throw crash
-                        } catch {
-                            failed[readers[i].index] = error
-                            stopped[i] = true
+                // Members and task contexts are held unretained here (their owners keep them for
+                // the pass): as strong references read from the array, each record's calls
+                // retained and released three objects per member.
+                try readers.withUnsafeBufferPointer { tasks in
+                    try ConsumerRecords.forEachShared(parts, decoder: reading.decoder, cache: cache) { view, holders in
+                        for i in holders where !stopped[i] {
+                            do {
+                                let reader = tasks[i].reader
+                                try tasks[i].member._withUnsafeGuaranteedRef { try $0.process(view, of: tp, with: reader) }
+                            } catch let crash as SimulatedCrash {
+                                throw crash
+                            } catch {
+                                failed[tasks[i].index] = error
+                                stopped[i] = true
+                            }
                         }
                     }
                 }

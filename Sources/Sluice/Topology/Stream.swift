@@ -15,11 +15,12 @@ struct SourceRecord {
 
 /// What one task does with each record of one of its source topics: the composed operator chain.
 ///
-/// A struct around the closure, not the closure itself: closures stored in dictionaries (as
+/// An object around the closure, not the closure itself: closures stored in dictionaries (as
 /// handlers are, by topic) are re-abstracted, and every call would go through a chain of
-/// thunks.
+/// thunks. A class, so that the runtime can hold a task's handler unretained while it runs
+/// (`BranchTasks.Reader`): calling a closure copied out of a struct retains its context.
 @usableFromInline
-struct SourceHandler {
+final class SourceHandler {
     @usableFromInline let process: (SourceRecord) throws -> Void
 
     @usableFromInline init(_ process: @escaping (SourceRecord) throws -> Void) { self.process = process }
