@@ -50,13 +50,18 @@ public struct ConsumerRecords: Sendable {
         public var nextOffset: Int64
         /// Records at or after `fromOffset` (from the batch headers).
         public var count: Int
+        /// Whether every batch already passed its CRC-32C check where it was read (the embedded
+        /// log checks each batch it serves, in this process): `forEachShared` then does not
+        /// check it again. Bytes from anywhere else are checked.
+        public var crcChecked: Bool
 
-        public init(partition: TopicPartition, batches: [UInt8], fromOffset: Int64, nextOffset: Int64, count: Int) {
+        public init(partition: TopicPartition, batches: [UInt8], fromOffset: Int64, nextOffset: Int64, count: Int, crcChecked: Bool = false) {
             self.partition = partition
             self.batches = batches
             self.fromOffset = fromOffset
             self.nextOffset = nextOffset
             self.count = count
+            self.crcChecked = crcChecked
         }
 
         /// Visits this partition's records in offset order, without copying; `decoder` holds

@@ -58,7 +58,9 @@ extension EmbeddedConsumer {
             }
             guard advanced else { continue }
             result.partitions.append(
-                ConsumerRecords.PartitionRecords(partition: tp, batches: batches, fromOffset: position, nextOffset: next, count: count))
+                // `Partition.read` checked every batch's CRC (it never serves a damaged one).
+                ConsumerRecords.PartitionRecords(
+                    partition: tp, batches: batches, fromOffset: position, nextOffset: next, count: count, crcChecked: true))
             bytesLeft -= batches.count
             recordsLeft -= count
         }
