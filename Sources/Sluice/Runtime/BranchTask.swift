@@ -28,7 +28,7 @@ final class BranchTask: Sendable {
 
     init(
         branch: Branch, pipelineName: String, thread: Int, clientPrefix: String, backend: EmbeddedBackend, options: RunOptions, output: StreamOutput,
-        metrics: BranchMetrics, decodedRecords: DecodedRecordCache, clock: (@Sendable () -> Int64)? = nil
+        metrics: BranchMetrics, decodedRecords: DecodedRecordCache, wakeups: DataSignal, clock: (@Sendable () -> Int64)? = nil
     ) throws {
         self.branch = branch
         commitsEveryRecord = branch.ackMode == .record
@@ -49,10 +49,13 @@ final class BranchTask: Sendable {
         tasks = BranchTasks(subTopologies: branch.sink.subTopologies, scope: scope) { partition in
             TaskContext(partition: partition, scope: scope, output: output.session, log: log, metrics: metrics, decodedRecords: decodedRecords)
         }
+        // The stream thread sleeps on `wakeups` when it has nothing to do, so every member's
+        // news (data, group responses) must reach it, not only the first member's.
+        let notifying = backend.notifying(wakeups)
         if let clock {
-            consumer = try Consumer(backend: backend, configuration: configuration, clock: clock)
+            consumer = try Consumer(backend: notifying, configuration: configuration, clock: clock)
         } else {
-            consumer = try Consumer(backend: backend, configuration: configuration)
+            consumer = try Consumer(backend: notifying, configuration: configuration)
         }
     }
 

@@ -13,9 +13,12 @@ extension Pipeline {
         try validate()
         // Kafka's `group.initial.rebalance.delay.ms`, short: the instance's stream threads join
         // each group within a few milliseconds of each other, and waiting for all of them
-        // spares the first one a rebalance after it took every partition.
+        // spares the first one a rebalance after it took every partition. Each join within the
+        // delay extends it once more (as in Kafka), so the first generation forms two delays
+        // after the first join; a fine timer keeps that close to 40 ms rather than 150.
         var coordinator = GroupCoordinator.Configuration()
-        coordinator.initialRebalanceDelayMs = 50
+        coordinator.initialRebalanceDelayMs = 20
+        coordinator.timerIntervalMs = 10
         let backend = try EmbeddedBackend(directory: options.dataDirectory, coordinator: coordinator)
         defer { try? backend.close() }
         let instance = try PipelineInstance(pipeline: self, backend: backend, options: options)
@@ -149,14 +152,15 @@ public final class PipelineInstance: Sendable {
                 let cache = DecodedRecordCache(sharedCapacity: 2 * min(options.maxPollRecords, 8_192), sharedTopics: sharedTopics)
                 let output = try StreamOutput(producer: producer)
                 outputs.append(output)
+                let wakeups = DataSignal()
                 let members = try group.branches.map { index in
                     try BranchTask(
                         branch: pipeline.branches[index], pipelineName: pipeline.name, thread: t, clientPrefix: group.name, backend: backend,
-                        options: options, output: output, metrics: metrics[index].metrics, decodedRecords: cache, clock: clock)
+                        options: options, output: output, metrics: metrics[index].metrics, decodedRecords: cache, wakeups: wakeups, clock: clock)
                 }
                 threads.append(
                     try StreamThread(
-                        name: "\(group.name)-t\(t)", members: members, output: output, sharedTopics: sharedTopics,
+                        name: "\(group.name)-t\(t)", members: members, wakeups: wakeups, output: output, sharedTopics: sharedTopics,
                         sharingDistance: cache.sharedCapacity, repartitionPurgeIntervalMs: options.repartitionPurgeIntervalMs))
             }
         }

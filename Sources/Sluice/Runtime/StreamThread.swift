@@ -27,6 +27,9 @@ final class StreamThread: Sendable {
     private let failure = Mutex<(any Error)?>(nil)
     /// Whether the last step found nothing to do: only then may the next one wait for data.
     private let wasIdle = Atomic<Bool>(false)
+    /// What every member's consumer notifies (`EmbeddedBackend.notifying`): an idle step waits
+    /// here, so news for any member ends the wait.
+    private let wakeups: DataSignal
 
     private let sharedTopics: Set<String>
     /// How often to purge the members' repartition topics (`RunOptions.repartitionPurgeIntervalMs`);
@@ -42,10 +45,11 @@ final class StreamThread: Sendable {
     /// - Parameter sharedTopics: the topics several members read: only their batches are
     ///   kept decoded for a member a poll behind.
     init(
-        name: String, members: [BranchTask], output: StreamOutput, sharedTopics: Set<String>, sharingDistance: Int,
+        name: String, members: [BranchTask], wakeups: DataSignal, output: StreamOutput, sharedTopics: Set<String>, sharingDistance: Int,
         repartitionPurgeIntervalMs: Int? = 30_000
     ) throws {
         self.name = name
+        self.wakeups = wakeups
         purgeIntervalNanos = repartitionPurgeIntervalMs.map { ms in
             let (nanos, overflow) = UInt64(clamping: ms).multipliedReportingOverflow(by: 1_000_000)
             return overflow ? .max : nanos
@@ -83,8 +87,8 @@ final class StreamThread: Sendable {
 
     /// Polls every member, processes the records, starts writing the outputs, and lets each
     /// member commit per its AckMode what is durable. Only after a step that found nothing does
-    /// the first poll wait for data, up to `pollTimeoutMs`: a member that has caught up must not
-    /// slow the others down.
+    /// a step first wait, up to `pollTimeoutMs`, for news for any member (data, a group
+    /// response): a member that has caught up must not slow the others down.
     ///
     /// With `overlapping`, a step does not wait for its own outputs to be written and synced:
     /// it waits for the previous step's (which had all of this step's processing to get there)
@@ -123,8 +127,7 @@ final class StreamThread: Sendable {
             let member = members[index]
             var entered = false
             do {
-                let timeout = index == 0 && wasIdle.load(ordering: .relaxed) ? pollTimeoutMs : 0
-                let batch = try member.consumer.runOnce(pollTimeoutMs: timeout) { (records: ConsumerRecords) in
+                let batch = try member.consumer.runOnce(pollTimeoutMs: 0) { (records: ConsumerRecords) in
                     entered = true
                     polled.append((index, records))
                     try descend(index + 1)
@@ -144,6 +147,8 @@ final class StreamThread: Sendable {
             if !entered { try descend(index + 1) }
         }
 
+        // The signal is sticky: news since the last wait ends this one at once.
+        if pollTimeoutMs > 0 && wasIdle.load(ordering: .relaxed) { wakeups.wait(timeoutMs: pollTimeoutMs) }
         try descend(0)
         let foundNothing = processed.isEmpty
         wasIdle.store(foundNothing, ordering: .relaxed)

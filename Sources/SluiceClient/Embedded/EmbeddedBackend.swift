@@ -45,6 +45,24 @@ public final class EmbeddedBackend: Backend {
         try EmbeddedConsumer(log: log, coordinator: coordinator, configuration: configuration, heartbeats: self)
     }
 
+    /// This backend, except that every consumer made through the view also notifies `wakeups`
+    /// when it has something to do (data in its partitions, a group response or rebalance, a
+    /// `wakeup()`). A thread that polls several consumers in turn waits on `wakeups` once
+    /// instead of inside one consumer's `poll`, which would sleep through the others' news.
+    public func notifying(_ wakeups: DataSignal) -> any Backend { Notifying(base: self, wakeups: wakeups) }
+
+    private struct Notifying: Backend {
+        let base: EmbeddedBackend
+        let wakeups: DataSignal
+
+        func makeConsumer(_ configuration: ConsumerConfiguration) throws -> any ConsumerBackend {
+            try EmbeddedConsumer(log: base.log, coordinator: base.coordinator, configuration: configuration, heartbeats: base, wakeups: wakeups)
+        }
+
+        func makeProducer(_ configuration: ProducerConfiguration) throws -> any ProducerBackend { try base.makeProducer(configuration) }
+        func partitionCount(of topic: String) throws -> Int { try base.partitionCount(of: topic) }
+    }
+
     public func makeProducer(_ configuration: ProducerConfiguration) throws -> any ProducerBackend {
         EmbeddedProducer(log: log, configuration: configuration)
     }

@@ -26,7 +26,9 @@ final class EmbeddedConsumer: ConsumerBackend, @unchecked Sendable {  // mutable
     let coordinator: GroupCoordinator
     let configuration: ConsumerConfiguration
     let clientHost = "/127.0.0.1"
-    let signal = DataSignal()
+    /// Notified by the watched partitions, group responses, heartbeats and `wakeup()`; forwards
+    /// to the wake-up it was made with (`EmbeddedBackend.notifying(_:)`).
+    let signal: DataSignal
     let assignors: [String: any PartitionAssignor]
     let rebalanceProtocol: RebalanceProtocol
     let state = Mutex(State())
@@ -76,8 +78,12 @@ final class EmbeddedConsumer: ConsumerBackend, @unchecked Sendable {  // mutable
         var closed = false
     }
 
-    init(log: LogManager, coordinator: GroupCoordinator, configuration: ConsumerConfiguration, heartbeats: EmbeddedBackend) throws {
+    init(
+        log: LogManager, coordinator: GroupCoordinator, configuration: ConsumerConfiguration, heartbeats: EmbeddedBackend,
+        wakeups: DataSignal? = nil
+    ) throws {
         self.log = log
+        signal = DataSignal(forwardingTo: wakeups)
         self.coordinator = coordinator
         self.configuration = configuration
         self.heartbeats = heartbeats

@@ -46,6 +46,9 @@ public final class GroupCoordinator: Sendable {
         /// spread coordinators over brokers; one embedded node only needs a few for parallel
         /// fsyncs, and creating 50 partitions makes the first start slow.
         public var offsetsTopicPartitions: Int32 = 8
+        /// How often the timer thread (`startTimer`) fires: the resolution of the rebalance delay
+        /// and of the session, join and sync deadlines.
+        public var timerIntervalMs: Int = 50
         /// Milliseconds; injectable so tests drive timeouts deterministically.
         public var clock: @Sendable () -> Int64 = LogManager.systemClock
 
@@ -356,11 +359,12 @@ public final class GroupCoordinator: Sendable {
         return expired
     }
 
-    /// Starts the thread that calls `tick()` every `intervalMs`. Idempotent.
-    public func startTimer(intervalMs: Int = 50) {
+    /// Starts the thread that calls `tick()` every `intervalMs` (default:
+    /// `configuration.timerIntervalMs`). Idempotent.
+    public func startTimer(intervalMs: Int? = nil) {
         timer.withLock { timer in
             guard timer == nil else { return }
-            timer = TimerThread(intervalMs: intervalMs) { [weak self] in self?.tick() }
+            timer = TimerThread(intervalMs: intervalMs ?? configuration.timerIntervalMs) { [weak self] in self?.tick() }
         }
     }
 

@@ -6,18 +6,23 @@ import Foundation
 ///
 /// Guarantees: a `notify()` that happens before `wait` is not lost (the signal is sticky until a
 /// `wait` consumes it), so a reader that checks its partitions and then waits never misses data
-/// that arrived in between.
+/// that arrived in between. A signal made with a `parent` notifies the parent too, so one thread
+/// that polls several readers in turn can sleep on the parent until any of them has something.
 public final class DataSignal: @unchecked Sendable {  // all state is behind `condition`
     private let condition = NSCondition()
     private var signalled = false
+    private let parent: DataSignal?
 
-    public init() {}
+    public init(forwardingTo parent: DataSignal? = nil) {
+        self.parent = parent
+    }
 
     public func notify() {
         condition.lock()
         signalled = true
         condition.signal()
         condition.unlock()
+        parent?.notify()
     }
 
     /// Waits until notified or `timeoutMs` passes. - Returns: whether it was notified.
