@@ -553,13 +553,8 @@ public struct JSONWriter {
         if magnitude * 1e6 < 0x1p50 {
             let rounded = Int64(magnitude * 1e6 + 0.5)
             if Double(rounded) / 1e6 == magnitude {
-                var (m, k) = (rounded, 6)
-                while k > 0, m % 10 == 0 {
-                    m /= 10
-                    k &-= 1
-                }
                 let negative = value.sign == .minus
-                return emit(upTo: 40) { p in JSONWriter.decimal(m, fractionDigits: k, negative: negative, at: p) }
+                return emit(upTo: 40) { p in JSONWriter.millionths(UInt64(rounded), negative: negative, at: p) }
             }
             if !JSONWriter.readsBack(magnitude, fromLargest: 1e6) { return standardText(value) }
         }
@@ -589,6 +584,35 @@ public struct JSONWriter {
         while magnitude * scale * 10 < 0x1p50 { scale *= 10 }
         guard magnitude * scale < 0x1p50 else { return false }
         return Double(Int64(magnitude * scale + 0.5)) / scale == magnitude
+    }
+
+    /// Writes `m / 10^6` (`m` < 2^50) at `p` as `decimal(_:fractionDigits: 6, ...)` would after
+    /// dropping the fraction's trailing zeros: the six fraction digits go out as three pairs
+    /// from the table and the zeros are cut afterwards, rather than one division per digit.
+    @inline(__always)
+    static func millionths(_ m: UInt64, negative: Bool, at p: UnsafeMutablePointer<UInt8>) -> Int {
+        var n = 0
+        if negative {
+            p[0] = ASCII.minus
+            n = 1
+        }
+        let (whole, fraction) = m.quotientAndRemainder(dividingBy: 1_000_000)
+        n += digits(of: whole, at: p + n)
+        guard fraction != 0 else { return n }
+        p[n] = ASCII.dot
+        let pairs = digitPairs.utf8Start
+        let (high, low) = fraction.quotientAndRemainder(dividingBy: 100)
+        let (first, middle) = high.quotientAndRemainder(dividingBy: 100)
+        let at = p + n + 1
+        at[0] = pairs[Int(first) &* 2]
+        at[1] = pairs[Int(first) &* 2 &+ 1]
+        at[2] = pairs[Int(middle) &* 2]
+        at[3] = pairs[Int(middle) &* 2 &+ 1]
+        at[4] = pairs[Int(low) &* 2]
+        at[5] = pairs[Int(low) &* 2 &+ 1]
+        var end = n &+ 7
+        while p[end &- 1] == ASCII.zero { end &-= 1 }  // stops at a digit: the fraction is not 0
+        return end
     }
 
     /// Writes `m / 10^fractionDigits` (`m` < 2^50) at `p` as `description` spells it (without
