@@ -42,7 +42,11 @@ public final class EmbeddedBackend: Backend {
     }
 
     public func makeConsumer(_ configuration: ConsumerConfiguration) throws -> any ConsumerBackend {
-        try EmbeddedConsumer(log: log, coordinator: coordinator, configuration: configuration, heartbeats: self)
+        try makeConsumer(configuration, wakeups: nil)
+    }
+
+    private func makeConsumer(_ configuration: ConsumerConfiguration, wakeups: DataSignal?) throws -> EmbeddedConsumer {
+        try EmbeddedConsumer(log: log, coordinator: coordinator, configuration: configuration, heartbeats: self, wakeups: wakeups)
     }
 
     /// This backend, except that every consumer made through the view also notifies `wakeups`
@@ -56,7 +60,7 @@ public final class EmbeddedBackend: Backend {
         let wakeups: DataSignal
 
         func makeConsumer(_ configuration: ConsumerConfiguration) throws -> any ConsumerBackend {
-            try EmbeddedConsumer(log: base.log, coordinator: base.coordinator, configuration: configuration, heartbeats: base, wakeups: wakeups)
+            try base.makeConsumer(configuration, wakeups: wakeups)
         }
 
         func makeProducer(_ configuration: ProducerConfiguration) throws -> any ProducerBackend { try base.makeProducer(configuration) }
