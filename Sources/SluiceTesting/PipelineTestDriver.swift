@@ -46,9 +46,9 @@ import Foundation
 /// **Rebalances.** A starting group forms its first generation with every member the driver
 /// started (a 3 s initial rebalance delay, Kafka's broker default, run on the membership
 /// clock). When `addInstance` or `removeInstance` changes a live group, the members learn of it
-/// from a heartbeat, which the backend sends from a thread of its own on real time: the driver
-/// then waits (in real time, usually 0.1–0.2 s) for that thread's next pass, with every owned
-/// partition paused, so the outcome does not depend on how long that takes.
+/// from a heartbeat: the driver moves the membership clock by a heartbeat interval and sends
+/// the heartbeats that made due itself, on its own thread, with every owned partition paused
+/// until the groups are stable again, so no wall-clock wait is involved.
 ///
 /// **Crashes.** `crashAndRestart` stops one branch dead in the middle of a batch and then
 /// kills every instance, the way `kill -9` kills the process that runs them: outputs produced

@@ -85,6 +85,12 @@ public final class EmbeddedBackend: Backend {
         consumers.withLock { $0[ObjectIdentifier(consumer)] = nil }
     }
 
+    /// One pass of the heartbeat thread's work, now, on the caller's thread: each consumer of
+    /// this backend sends the heartbeat its interval makes due (and leaves its group once
+    /// `max.poll.interval.ms` passed without a poll), by the coordinator's clock. For a test
+    /// that moves that clock by hand and must not wait for the thread's next pass.
+    @_spi(Testing) public func sendDueHeartbeats() { heartbeat() }
+
     private func heartbeat() {
         let live = consumers.withLock { consumers in
             consumers = consumers.filter { $0.value.consumer != nil }
