@@ -119,6 +119,23 @@ struct StatefulPipelineTests {
         return out
     }
 
+    /// The pre-aggregating store finds short string keys without hashing (`SmallKeyIndex`);
+    /// with far more keys than its table holds, and keys it never remembers (long, non-ASCII),
+    /// every total must still be exact.
+    @Test func preAggregationIsExactForManyShortLongAndNonASCIIKeys() throws {
+        var random = SplitMix64(seed: 29)
+        let names = (0..<150).map { "r\($0)" } + (0..<30).map { "a-region-with-a-long-name-\($0)" } + (0..<20).map { "régión-\($0)" }
+        var ts: Int64 = 0
+        let sales = (0..<4_000).map { _ in
+            ts += Int64(random.next() % 50)
+            return Sale(region: names[Int(random.next() % UInt64(names.count))], amount: Int(random.next() % 100), ts: ts)
+        }
+        try load(sales)
+        let summary = try statsPipeline(preAggregated: true).run(options())
+        #expect(summary.branches[0].late == 0)
+        #expect(try decodedTotals() == windowTotals(sales, size: 10_000))
+    }
+
     @Test(arguments: [false, true])
     func windowedAggregateThroughARepartitionMatchesTheReference(preAggregated: Bool) throws {
         let sales = randomSales(3_000, seed: 11)

@@ -7,9 +7,10 @@ import Synchronization
 /// windows and, at the end of every batch, hands the windows that changed to a
 /// `WindowPartialWriter`, which repartitions them for `WindowCombineStore` to merge.
 ///
-/// The per-record path is one hash lookup (the key's state holds its applied origins and its
-/// open windows, a few at most) and the aggregator: this is where a grouped, windowed branch
-/// spends its time, so it avoids everything else (no per-record sets, no result buffers).
+/// The per-record path is one lookup (the key's state holds its applied origins and its open
+/// windows, a few at most; a short string key is found without hashing, `SmallKeyIndex`) and
+/// the aggregator: this is where a grouped, windowed branch spends its time, so it avoids
+/// everything else (no per-record sets, no result buffers).
 ///
 /// Guarantees, as every store:
 /// - each source record is applied once (`AppliedOrigins`: a replayed copy is skipped);
@@ -79,6 +80,9 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
     @usableFromInline
     struct Live {
         @usableFromInline var keys: [Key: KeyState] = [:]
+        /// Where `keys` keeps short string keys, so the per-record lookup skips the hash;
+        /// emptied before `keys` gains or loses a key.
+        @usableFromInline var keyIndex = SmallKeyIndex<Key, KeyState>()
         @usableFromInline var changedKeys: [Key] = []
         @usableFromInline var streamTime = Int64.min
         @usableFromInline var lateSinceBatchStart = 0
@@ -143,7 +147,7 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
         let timestamp = record.timestamp
         guard timestamp >= 0, timestamp <= WindowSpec.maximumTimestamp else { throw WindowError.timestampOutOfRange(timestamp) }
         if timestamp > live.pointee.streamTime { live.pointee.streamTime = timestamp }
-        switch fold(&live.pointee.keys[key, default: KeyState()], record.value, timestamp: timestamp, origin: context.origin) {
+        switch fold(key, record.value, timestamp: timestamp) {
         case .replayed, .applied:
             return
         case .firstChange:
@@ -152,6 +156,24 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
             live.pointee.lateSinceBatchStart += 1
             try lateRecords?.write(record)
         }
+    }
+
+    /// Applies one record to `key`'s state, found through `keyIndex` when the key is a short
+    /// string it has seen since `keys` last changed shape (no hashing), else by a lookup.
+    @inlinable
+    func fold(_ key: Key, _ value: Value, timestamp: Int64) -> Outcome {
+        let origin = context.origin
+        guard let identity = SmallKeyIndex<Key, KeyState>.identity(of: key) else {
+            return fold(&live.pointee.keys[key, default: KeyState()], value, timestamp: timestamp, origin: origin)
+        }
+        if let index = live.pointee.keyIndex.index(of: identity) {
+            return fold(&live.pointee.keys.values[index], value, timestamp: timestamp, origin: origin)
+        }
+        let count = live.pointee.keys.count
+        let outcome = fold(&live.pointee.keys[key, default: KeyState()], value, timestamp: timestamp, origin: origin)
+        if live.pointee.keys.count != count { live.pointee.keyIndex.removeAll() }
+        if let index = live.pointee.keys.index(forKey: key) { live.pointee.keyIndex.record(index, for: identity) }
+        return outcome
     }
 
     /// Applies one record to its key's state: skips a replayed copy, else adds the value to
@@ -184,6 +206,7 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
     }
 
     private func endBatch() throws {
+        live.pointee.keyIndex.removeAll()  // keys are rewritten and swept below
         if live.pointee.lateSinceBatchStart > 0 {
             context.metrics.late.add(live.pointee.lateSinceBatchStart, ordering: .relaxed)
             live.pointee.lateSinceBatchStart = 0
@@ -248,6 +271,7 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
     }
 
     private func restore() throws {
+        live.pointee.keyIndex.removeAll()
         let (entries, latest) = try changelog.replay(from: context.log)
         if let latest { live.pointee.streamTime = latest }
         do {

@@ -30,6 +30,16 @@ public enum SmallString {
         return unsafeBitCast(words, to: String.self)
     }
 
+    /// The two words that are `string` when it is a small ASCII string: equal words, equal
+    /// strings (the count and flags are in the second). Nil for any other string, or where the
+    /// layout check failed. Lets a hot path tell short keys apart without hashing them.
+    @inlinable @inline(__always)
+    public static func identity(of string: String) -> (UInt64, UInt64)? {
+        guard available else { return nil }
+        let words = unsafeBitCast(string, to: (UInt64, UInt64).self)
+        return words.1 &>> 60 == 0xE ? words : nil
+    }
+
     /// The code units of `string` as two little-endian words and their count, when it is a
     /// small ASCII string (unused bytes are zero); nil for any other string.
     @inlinable @inline(__always)
