@@ -40,6 +40,28 @@ struct InPlaceValueTests {
         #expect(try encoder.encode(inPlace) == encoder.encode(copied))
     }
 
+    /// Keys of every length around the word copies of short keys (8 to 16 bytes) decode back
+    /// as they went in, appended either way.
+    @Test func keysOfEveryShortLengthDecodeBackAsWritten() throws {
+        var copied = RecordBatchBuilder()
+        var inPlace = RecordBatchBuilder()
+        var expected: [Record] = []
+        for length in 0...40 {
+            let key = (0..<length).map { UInt8(truncatingIfNeeded: 65 + $0 * 7 + length) }
+            let value = Array("v\(length)".utf8)
+            key.withUnsafeBytes { key in
+                value.withUnsafeBytes { copied.append(key: key, value: $0, timestamp: Int64(length)) }
+                inPlace.append(key: key, timestamp: Int64(length)) { $0.append(contentsOf: value) }
+            }
+            expected.append(Record(key: key, value: value, timestamp: Int64(length)))
+        }
+        let encoder = try RecordBatchEncoder(compression: .none)
+        for builder in [copied, inPlace] {
+            let records = try RecordBatchDecoder().records(in: try encoder.encode(builder))
+            #expect(records.map(\.record) == expected)
+        }
+    }
+
     @Test func aThrowingValueWriterLeavesTheBuilderAsItWas() {
         struct Failure: Error {}
         var builder = RecordBatchBuilder()

@@ -64,15 +64,16 @@ extension RecordBatchBuilder {
         recordBytes.append(addingCapacity: prefixSize) { span in
             span.withUnsafeMutableBufferPointer { buffer, count in
                 guard let base = buffer.baseAddress else { return }
-                // The lengths' places are zeroed here and written once the value is known.
-                UnsafeMutableRawPointer(base).initializeMemory(as: UInt8.self, repeating: 0, count: guessedBodyWidth)
-                var out = RawWriter(UnsafeMutableRawPointer(base + guessedBodyWidth))
+                // The guessed lengths hold the lengths' places (exactly their widths); both are
+                // written again once the value is known.
+                var out = RawWriter(UnsafeMutableRawPointer(base))
+                out.varint(Int64(fixedSize + guessedValueWidth + guess + headersSize))
                 out.byte(0)  // record attributes, unused
                 out.varint(timestampDelta)
                 out.varint(offsetDelta)
                 out.varint(Int64(keyCount))
                 if let key { out.bytes(key) }
-                out.pointer.initializeMemory(as: UInt8.self, repeating: 0, count: guessedValueWidth)
+                out.varint(Int64(guess))
                 count = prefixSize
             }
         }
@@ -91,7 +92,9 @@ extension RecordBatchBuilder {
         let end = start + bodyWidth + bodySize
         // Room for the headers, and for the lengths if they came out wider than guessed.
         let growth = end - recordBytes.count
-        if growth > 0 {
+        if growth == 1 {
+            recordBytes.append(0)  // no headers, lengths as guessed: the header count's byte
+        } else if growth > 0 {
             recordBytes.append(addingCapacity: growth) { span in
                 span.withUnsafeMutableBufferPointer { buffer, count in
                     guard let base = buffer.baseAddress else { return }

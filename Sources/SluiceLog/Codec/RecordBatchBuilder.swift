@@ -148,9 +148,19 @@ struct RawWriter {
         byte(UInt8(v))
     }
 
+    /// Keys are mostly short ids: 8 to 16 bytes go as two overlapping word copies rather than
+    /// a `memcpy` call.
     @inline(__always) mutating func bytes(_ source: UnsafeRawBufferPointer) {
         guard let base = source.baseAddress, source.count > 0 else { return }
-        pointer.copyMemory(from: base, byteCount: source.count)
-        pointer += source.count
+        let count = source.count
+        if count >= 8 && count <= 16 {
+            let head = base.loadUnaligned(as: UInt64.self)
+            let tail = base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            pointer.storeBytes(of: head, as: UInt64.self)
+            (pointer + (count - 8)).storeBytes(of: tail, as: UInt64.self)
+        } else {
+            pointer.copyMemory(from: base, byteCount: count)
+        }
+        pointer += count
     }
 }
