@@ -93,7 +93,7 @@ extension RecordBatchBuilder {
         // Room for the headers, and for the lengths if they came out wider than guessed.
         let growth = end - recordBytes.count
         if growth == 1 {
-            recordBytes.append(0)  // no headers, lengths as guessed: the header count's byte
+            recordBytes.append(0)  // one byte of room, usually the empty header list (written below)
         } else if growth > 0 {
             recordBytes.append(addingCapacity: growth) { span in
                 span.withUnsafeMutableBufferPointer { buffer, count in
