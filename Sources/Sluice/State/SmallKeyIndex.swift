@@ -66,12 +66,10 @@ struct SmallKeyIndex<Key: Hashable, Value> {
         indices[slot] = index
     }
 
-    /// Forgets every index (before the dictionary gains or loses a key).
+    /// Forgets every index (before the dictionary gains or loses a key). A slot's words
+    /// count only while it holds an index, so they are left as they are.
     @inlinable
     mutating func removeAll() {
-        for slot in indices.indices where indices[slot] != nil {
-            indices[slot] = nil
-            words[slot] = (0, 0)
-        }
+        for slot in indices.indices where indices[slot] != nil { indices[slot] = nil }
     }
 }
