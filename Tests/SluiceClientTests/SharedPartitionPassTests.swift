@@ -73,12 +73,44 @@ import Testing
     static func shared(_ parts: [ConsumerRecords.PartitionRecords], cache: BatchCache?) throws -> (seen: [[Seen]], visits: Int) {
         var seen = [[Seen]](repeating: [], count: parts.count)
         var visits = 0
-        try ConsumerRecords.forEachShared(parts, decoder: try RecordBatchDecoder(), cache: cache) { view, holders in
-            visits += 1
+        try ConsumerRecords.forEachShared(parts, decoder: try RecordBatchDecoder(), cache: cache) { run, holders in
+            #expect(run.count == 1)
+            visits += run.count
             #expect(holders == holders.sorted())
-            for i in holders { seen[i].append(Seen(view)) }
+            for i in holders { seen[i].append(contentsOf: run.map(Seen.init)) }
         }
         return (seen, visits)
+    }
+
+    /// Runs of records: each poll still gets exactly its records in order; a run holds at
+    /// most `runLength` records, all of one batch and of the same polls (the seek poll starts
+    /// inside batch 2, so that batch splits where it joins).
+    @Test(arguments: [1, 7, 64])
+    func runsStayWithinOneBatchAndOneSetOfPolls(runLength: Int) throws {
+        let sizes = [40, 25, 60, 10, 33]
+        let all = try Self.batches(sizes)
+        let parts = [
+            try Self.poll(all, sizes: sizes, firstBatch: 0, batchCount: 3, from: 0),
+            try Self.poll(all, sizes: sizes, firstBatch: 1, batchCount: 4, from: 40),
+            try Self.poll(all, sizes: sizes, firstBatch: 2, batchCount: 1, from: 80),
+        ]
+        let batchOf = { (offset: Int64) in all.starts.lastIndex { $0 <= offset } ?? -1 }
+        var seen = [[Seen]](repeating: [], count: parts.count)
+        var runs = 0
+        try ConsumerRecords.forEachShared(parts, decoder: try RecordBatchDecoder(), runLength: runLength) { run, holders in
+            runs += 1
+            #expect(run.count >= 1 && run.count <= runLength)
+            #expect(Set(run.map { batchOf($0.offset) }).count == 1, "a run never spans batches")
+            #expect(zip(run.dropFirst(), run).allSatisfy { $0.offset == $1.offset + 1 })
+            for view in run {
+                #expect(holders == parts.indices.filter { parts[$0].fromOffset <= view.offset && view.offset < parts[$0].nextOffset })
+            }
+            for i in holders { seen[i].append(contentsOf: run.map(Seen.init)) }
+        }
+        #expect(seen == (try Self.alone(parts)))
+        // Per batch ceil(size / runLength) runs, and batch 2 splits at offset 80 first.
+        let splits = [40, 25, 15, 45, 10, 33]
+        #expect(runs == splits.reduce(0) { $0 + ($1 + runLength - 1) / runLength })
     }
 
     @Test(arguments: [false, true])

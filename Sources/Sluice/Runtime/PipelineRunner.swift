@@ -161,7 +161,8 @@ public final class PipelineInstance: Sendable {
                 threads.append(
                     try StreamThread(
                         name: "\(group.name)-t\(t)", members: members, wakeups: wakeups, output: output, sharedTopics: sharedTopics,
-                        sharingDistance: cache.sharedCapacity, repartitionPurgeIntervalMs: options.repartitionPurgeIntervalMs))
+                        sharingDistance: cache.sharedCapacity, runLength: min(options.branchRunLength, cache.sharedCapacity),
+                        repartitionPurgeIntervalMs: options.repartitionPurgeIntervalMs))
             }
         }
         self.threads = threads

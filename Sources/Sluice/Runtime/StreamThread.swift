@@ -9,7 +9,8 @@ import Synchronization
 ///
 /// Every step polls each member, then processes what came back together, one pass per
 /// partition: a stored batch that several branches polled is checked, decompressed and parsed
-/// once and its records are handed to each of those branches in turn; the first branch's
+/// once and its records are handed to each of those branches in turn, a run of records at a
+/// time (`RunOptions.branchRunLength`); the first branch's
 /// decoded value serves the others (`DecodedRecordCache`). Branches a poll apart find the batch
 /// still decoded (`BatchCache`). Each branch still commits its own offsets, after its own
 /// outputs are durable; a branch far behind (reset, or just joined) reads on its own.
@@ -41,13 +42,17 @@ final class StreamThread: Sendable {
     /// How far apart (in records) members may read a partition and still share its decoded
     /// records: the thread's `DecodedRecordCache.sharedCapacity`.
     private let sharingDistance: Int64
+    /// Records of a batch one member processes before the next member takes the same ones
+    /// (`RunOptions.branchRunLength`).
+    private let runLength: Int
 
     /// - Parameter sharedTopics: the topics several members read: only their batches are
     ///   kept decoded for a member a poll behind.
     init(
         name: String, members: [BranchTask], wakeups: DataSignal, output: StreamOutput, sharedTopics: Set<String>, sharingDistance: Int,
-        repartitionPurgeIntervalMs: Int? = 30_000
+        runLength: Int, repartitionPurgeIntervalMs: Int? = 30_000
     ) throws {
+        self.runLength = max(1, runLength)
         self.name = name
         self.wakeups = wakeups
         purgeIntervalNanos = repartitionPurgeIntervalMs.map { ms in
@@ -222,7 +227,7 @@ final class StreamThread: Sendable {
     /// Each partition's records through the tasks of every member that polled them, in one
     /// pass per partition: a stored batch that several members polled is checked, decompressed
     /// and parsed once (`ConsumerRecords.forEachShared`), and its records go to each of those
-    /// members in turn, which share the decoded values (`DecodedRecordCache`).
+    /// members in turn, a run at a time, and they share the decoded values (`DecodedRecordCache`).
     /// - Returns: the members that failed, with their errors (they stopped at the failure).
     /// - Throws: what fails for everyone (a corrupt batch) and `SimulatedCrash`.
     private func processTogether(_ polled: [(member: Int, records: ConsumerRecords)]) throws -> [Int: any Error] {
@@ -256,11 +261,13 @@ final class StreamThread: Sendable {
                 // the pass): as strong references read from the array, each record's calls
                 // retained and released three objects per member.
                 try readers.withUnsafeBufferPointer { tasks in
-                    try ConsumerRecords.forEachShared(parts, decoder: reading.decoder, cache: cache) { view, holders in
+                    try ConsumerRecords.forEachShared(parts, decoder: reading.decoder, cache: cache, runLength: runLength) { run, holders in
                         for i in holders where !stopped[i] {
                             do {
                                 let reader = tasks[i].reader
-                                try tasks[i].member._withUnsafeGuaranteedRef { try $0.process(view, of: tp, with: reader) }
+                                try tasks[i].member._withUnsafeGuaranteedRef { member in
+                                    for view in run { try member.process(view, of: tp, with: reader) }
+                                }
                             } catch let crash as SimulatedCrash {
                                 throw crash
                             } catch {

@@ -12,18 +12,35 @@ extension ConsumerRecords {
     /// is handed to those of them that polled from at or before it.
     ///
     /// Guarantees, for each poll: exactly its own records, in offset order, as its own
-    /// `forEach(decoder:)` would visit them. Polls are interleaved record by record.
+    /// `forEach(decoder:)` would visit them. Polls take turns run by run: `body` gets up to
+    /// `runLength` consecutive records of one batch that belong to the same polls.
+    ///
+    /// Why runs: a caller that hands every record to each poll's own processing in turn runs
+    /// all of their code for every record, more than the instruction cache holds; going
+    /// through a run for one poll, then the same run for the next, keeps each one's code hot.
+    /// A run never spans two batches: a batch's bytes may be reused once the pass moves on.
     /// - Parameters:
     ///   - parts: polls of one and the same partition.
     ///   - cache: where batches are looked up and kept decoded, for polls that reach them in a
     ///     later pass; nil to decode each batch into the decoder's buffer.
-    ///   - body: a record and the indices (into `parts`) of the polls it belongs to, in
-    ///     increasing order; both are valid only during the call.
+    ///   - runLength: the most records per call of `body` (at least 1).
+    ///   - body: consecutive records and the indices (into `parts`) of the polls they belong
+    ///     to, in increasing order; all valid only during the call.
     /// - Throws: a damaged batch (for everyone: the log is shared), or what `body` throws.
     public static func forEachShared(
-        _ parts: [PartitionRecords], decoder: RecordBatchDecoder, cache: BatchCache? = nil, _ body: (RecordView, [Int]) throws -> Void
+        _ parts: [PartitionRecords], decoder: RecordBatchDecoder, cache: BatchCache? = nil, runLength: Int = 1,
+        _ body: (UnsafeBufferPointer<RecordView>, [Int]) throws -> Void
     ) throws {
         guard let tp = parts.first?.partition else { return }
+        let runLength = max(1, runLength)
+        var run: [RecordView] = []
+        run.reserveCapacity(runLength)
+        var runHolders: [Int] = []
+        func endRun() throws {
+            guard !run.isEmpty else { return }
+            try run.withUnsafeBufferPointer { try body($0, runHolders) }
+            run.removeAll(keepingCapacity: true)
+        }
         var pinned: [UnsafeRawBufferPointer] = []
         pinned.reserveCapacity(parts.count)
         try withPinnedBatches(of: parts, &pinned) { buffers in
@@ -32,16 +49,25 @@ extension ConsumerRecords {
                 let holders = batch.holders
                 // A poll may start inside its first batch (after a seek): those records are not its.
                 let startsInside = holders.contains { parts[$0].fromOffset > batch.header.baseOffset }
+                runHolders = holders
                 func visit(_ record: RecordView) throws {
-                    guard startsInside else { return try body(record, holders) }
-                    let some = holders.filter { record.offset >= parts[$0].fromOffset }
-                    if !some.isEmpty { try body(record, some) }
+                    if startsInside {
+                        let some = holders.filter { record.offset >= parts[$0].fromOffset }
+                        if some.isEmpty { return }
+                        if some != runHolders {
+                            try endRun()
+                            runHolders = some
+                        }
+                    }
+                    run.append(record)
+                    if run.count == runLength { try endRun() }
                 }
                 if let cache {
                     try cache.batch(tp, header: batch.header, bytes: batch.bytes, decoder: decoder).forEach(visit)
                 } else {
                     try decoder.forEachRecord(in: batch.bytes, header: batch.header, visit)
                 }
+                try endRun()
             }
         }
     }
