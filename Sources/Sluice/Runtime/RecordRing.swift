@@ -56,6 +56,14 @@ final class RecordRing<Key, Value> {
         states[i] = Self.holding
     }
 
+    /// Puts a copy of a record's parts into the emptied slot `i`: the record is made in place,
+    /// with no temporary to copy and destroy (see `Emit`).
+    @inlinable
+    func store(_ key: Key?, _ value: Value, _ timestamp: Int64, at i: Int) {
+        (records + i).initialize(to: Record(key: key, value: value, timestamp: timestamp))
+        states[i] = Self.holding
+    }
+
     /// Marks slot `i` complete for `offset`.
     @inlinable
     func mark(_ offset: Int64, at i: Int) { offsets[i] = offset }
@@ -64,12 +72,12 @@ final class RecordRing<Key, Value> {
     /// - Returns: false (without calling `body`) when the slot holds no record, or lent it
     ///   to an outer call on this thread already.
     @inlinable
-    func lend(at i: Int, _ body: (Record<Key, Value>) throws -> Void) throws -> Bool {
+    func lend(at i: Int, _ body: Emit<Key, Value>) throws -> Bool {
         guard states[i] == Self.holding else { return false }
         states[i] = Self.lent
         let record = (records + i).move()
         do {
-            try body(record)
+            try body(record.key, record.value, record.timestamp)
         } catch {
             (records + i).initialize(to: consume record)
             states[i] = Self.holding

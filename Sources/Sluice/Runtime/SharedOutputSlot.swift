@@ -34,10 +34,14 @@ final class SharedOutputSlot<Key, Value> {
         return true
     }
 
-    /// Adds an output of the record slot `i` is being filled for.
+    /// Adds (a copy of) an output of the record slot `i` is being filled for.
     @inlinable
-    func append(_ record: Record<Key, Value>, at i: Int) {
-        if counts[i] == 0 { firsts.store(record, at: i) } else { rests[i].append(record) }
+    func append(_ key: Key?, _ value: Value, _ timestamp: Int64, at i: Int) {
+        if counts[i] == 0 {
+            firsts.store(key, value, timestamp, at: i)
+        } else {
+            rests[i].append(Record(key: key, value: value, timestamp: timestamp))
+        }
         counts[i] += 1
     }
 
@@ -79,15 +83,15 @@ final class SharedOutputTarget<Key, Value> {
         cell.initialize(to: Filling())
     }
 
-    /// Takes an output of the shared steps.
+    /// Takes an output of the shared steps (a copy of it is kept).
     @inlinable
-    func emit(_ record: Record<Key, Value>) throws {
+    func emit(_ key: Key?, _ value: Value, _ timestamp: Int64) throws {
         guard cell.pointee.active else { throw PipelineError.invalid("a shared stream emitted a record outside of its source record") }
         if let slot = cell.pointee.slot {
             let index = cell.pointee.index
-            slot._withUnsafeGuaranteedRef { $0.append(record, at: index) }
+            slot._withUnsafeGuaranteedRef { $0.append(key, value, timestamp, at: index) }
         } else {
-            cell.pointee.own.append(record)
+            cell.pointee.own.append(Record(key: key, value: value, timestamp: timestamp))
         }
     }
 

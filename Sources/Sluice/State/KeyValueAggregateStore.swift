@@ -49,20 +49,20 @@ final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreV
     /// Every key with its current aggregate, in no particular order (for tests and tools).
     var aggregates: [(key: Key, aggregate: Aggregate)] { table.map { ($0.key, $0.value.aggregate) } }
 
-    func process(_ record: Record<Key, Value>) throws {
-        guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
+    func process(key: Key?, value: Value, timestamp: Int64) throws {
+        guard let key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
         guard applied.markApplied(key, context.origin) else { return }
         // One hash lookup, and the aggregate is mutated in place (no copy-on-write).
-        Self.fold(&table[key, default: (initializer(), record.timestamp)], record, aggregator)
+        Self.fold(&table[key, default: (initializer(), timestamp)], value, timestamp, aggregator)
         if changedSet.insert(key).inserted { changed.append(key) }
     }
 
     private static func fold(
-        _ entry: inout (aggregate: Aggregate, timestamp: Int64), _ record: Record<Key, Value>,
+        _ entry: inout (aggregate: Aggregate, timestamp: Int64), _ value: Value, _ timestamp: Int64,
         _ aggregator: (inout Aggregate, Value) -> Void
     ) {
-        aggregator(&entry.aggregate, record.value)
-        entry.timestamp = max(entry.timestamp, record.timestamp)
+        aggregator(&entry.aggregate, value)
+        entry.timestamp = max(entry.timestamp, timestamp)
     }
 
     private func endBatch() throws {
@@ -75,8 +75,7 @@ final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreV
             try aggregateSerde.encode(entry.aggregate, into: &changelogValue)
             try changelog.write(
                 key: changelogKey, value: changelogValue, applied: applied.headerValue(for: key), timestamp: entry.timestamp, context: context)
-            let out = Record(key: key, value: entry.aggregate, timestamp: entry.timestamp)
-            try downstream(out)
+            try downstream(key, entry.aggregate, entry.timestamp)
         }
         changed.removeAll(keepingCapacity: true)
         changedSet.removeAll(keepingCapacity: true)

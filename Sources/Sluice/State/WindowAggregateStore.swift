@@ -74,17 +74,17 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
     func snapshot() -> Engine.Snapshot { engine.snapshot() }
 
     @inlinable
-    func process(_ record: Record<Key, Value>) throws {
-        guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
+    func process(key: Key?, value: Value, timestamp: Int64) throws {
+        guard let key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
         guard applied.markApplied(key, context.origin) else { return }
-        let outcome = try engine.process(key: key, value: record.value, timestamp: record.timestamp, into: &results)
+        let outcome = try engine.process(key: key, value: value, timestamp: timestamp, into: &results)
         if outcome == .late {
             lateSinceBatchStart += 1
-            try lateRecords?.write(record)
+            try lateRecords?.write(key: key, value: value, timestamp: timestamp)
         } else if touchedSet.insert(key).inserted {
             touched.append(key)
         }
-        if !results.isEmpty { try takeResults(timestamp: record.timestamp) }
+        if !results.isEmpty { try takeResults(timestamp: timestamp) }
     }
 
     /// Coalesces updates, forwards final results, and empties `results` (keeping its buffer).
@@ -108,8 +108,7 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
                 continue
             case .final:
                 if touchedSet.insert(result.key).inserted { touched.append(result.key) }
-                let out = Record(key: windowed, value: result.aggregate, timestamp: result.window.last)
-                try downstream(out)
+                try downstream(windowed, result.aggregate, result.window.last)
             }
         }
     }
@@ -120,8 +119,7 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
             lateSinceBatchStart = 0
         }
         for (result, timestamp) in zip(updates, updateTimestamps) {
-            let out = Record(key: Windowed(key: result.key, window: result.window), value: result.aggregate, timestamp: timestamp)
-            try downstream(out)
+            try downstream(Windowed(key: result.key, window: result.window), result.aggregate, timestamp)
         }
         updates.removeAll(keepingCapacity: true)
         updateTimestamps.removeAll(keepingCapacity: true)

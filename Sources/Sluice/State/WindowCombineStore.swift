@@ -150,8 +150,7 @@ final class WindowCombineStore<Key: Hashable, Aggregate>: StateStoreView {
             windows[windowed] = nil
             switch emit {
             case .onClose:
-                let out = Record(key: windowed, value: total(of: entry), timestamp: windowed.window.last)
-                try downstream(out)
+                try downstream(windowed, total(of: entry), windowed.window.last)
             case .onUpdate:
                 if changedSet.contains(windowed) { closedUpdates[windowed] = (total(of: entry), entry.timestamp) }
             }
@@ -168,8 +167,7 @@ final class WindowCombineStore<Key: Hashable, Aggregate>: StateStoreView {
             for windowed in changed {
                 let update = windows[windowed].map { (total(of: $0), $0.timestamp) } ?? closedUpdates[windowed]
                 guard let (aggregate, timestamp) = update else { continue }
-                let out = Record(key: windowed, value: aggregate, timestamp: timestamp)
-                try downstream(out)
+                try downstream(windowed, aggregate, timestamp)
             }
         }
         let streamTime = streamTime ?? 0

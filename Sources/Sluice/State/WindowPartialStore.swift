@@ -142,19 +142,18 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
     }
 
     @inlinable
-    func process(_ record: Record<Key, Value>) throws {
-        guard let key = record.key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
-        let timestamp = record.timestamp
+    func process(key: Key?, value: Value, timestamp: Int64) throws {
+        guard let key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
         guard timestamp >= 0, timestamp <= WindowSpec.maximumTimestamp else { throw WindowError.timestampOutOfRange(timestamp) }
         if timestamp > live.pointee.streamTime { live.pointee.streamTime = timestamp }
-        switch fold(key, record.value, timestamp: timestamp) {
+        switch fold(key, value, timestamp: timestamp) {
         case .replayed, .applied:
             return
         case .firstChange:
             live.pointee.changedKeys.append(key)
         case .late:
             live.pointee.lateSinceBatchStart += 1
-            try lateRecords?.write(record)
+            try lateRecords?.write(key: key, value: value, timestamp: timestamp)
         }
     }
 

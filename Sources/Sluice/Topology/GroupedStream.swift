@@ -40,7 +40,7 @@ public struct GroupedStream<Key: Hashable & Sendable, Value>: Sendable {
             let store = try KeyValueAggregateStore(
                 name: storeName, initializer: initial, aggregator: aggregator, keySerde: keySerde, aggregateSerde: aggregateSerde,
                 context: context, downstream: downstream)
-            return { record in try store.process(record) }
+            return { key, value, timestamp in try store.process(key: key, value: value, timestamp: timestamp) }
         }
     }
 
@@ -75,10 +75,7 @@ extension Stream {
         _ key: @escaping @Sendable (Value) throws -> K, keySerde: some Serde<K>, valueSerde: some Serde<Value>, named name: String? = nil
     ) -> GroupedStream<K, Value> {
         let keyed = then(plan: plan.adding("groupBy").changingKey()) { (_, downstream: @escaping Emit<K, Value>) in
-            { record in
-                let out = Record(key: try key(record.value), value: record.value, timestamp: record.timestamp)
-                try downstream(out)
-            }
+            { _, value, timestamp in try downstream(try key(value), value, timestamp) }
         }
         return keyed.groupByKey(keySerde: keySerde, valueSerde: valueSerde, named: name ?? plan.ownedName("groupBy"))
     }
@@ -112,9 +109,9 @@ extension Stream {
         let sink = finish(plan: plan.adding("repartition(\(topic))").adding(output: topic)) { context in
             let writer = TopicWriter(
                 topic: topic.resolved(in: context.scope), keySerde: keySerde, valueSerde: valueSerde, context: context, carriesOrigin: true)
-            return { record in
-                guard record.key != nil else { throw SerdeError("a record without a key cannot be grouped") }
-                try writer.write(record)
+            return { key, value, timestamp in
+                guard key != nil else { throw SerdeError("a record without a key cannot be grouped") }
+                try writer.write(key: key, value: value, timestamp: timestamp)
             }
         }
         var plan = sink.plan

@@ -71,7 +71,7 @@ public struct SharedStream<Key, Value>: Sendable {
         let (shared, id) = (stream, ObjectIdentifier(identity))
         return Stream(plan: shared.plan, sources: shared.sources, upstream: shared.upstream) { context, downstream in
             let target = SharedOutputTarget<Key, Value>()
-            let handlers = try context.decodedRecords.composingSharedSteps { try shared.compose(context) { try target.emit($0) } }
+            let handlers = try context.decodedRecords.composingSharedSteps { try shared.compose(context) { try target.emit($0, $1, $2) } }
             var wrapped: SourceHandlers = [:]
             for (topic, handler) in handlers {
                 let slot = context.decodedRecords.outputSlot(
@@ -81,7 +81,7 @@ public struct SharedStream<Key, Value>: Sendable {
                     // operators): the steps run for this branch alone.
                     func runAlone() throws {
                         let own = try target.filling(.init(slot: nil, index: 0)) { try handler.process(source) }
-                        for record in own { try downstream(record) }
+                        for record in own { try downstream(record.key, record.value, record.timestamp) }
                     }
                     let offset = source.view.offset
                     let i = slot.firsts.slot(for: offset)
@@ -95,7 +95,7 @@ public struct SharedStream<Key, Value>: Sendable {
                     // Every branch borrows the outputs: no copy, no reference counting.
                     guard try slot.firsts.lend(at: i, downstream) else { return try runAlone() }
                     if count > 1 {
-                        for record in slot.rests[i] { try downstream(record) }
+                        for record in slot.rests[i] { try downstream(record.key, record.value, record.timestamp) }
                     }
                 }
             }

@@ -26,7 +26,7 @@ extension Stream {
     public func to(_ topic: Topic<Key, Value>) -> Sink {
         finish(plan: plan.adding("to(\(topic.name))").adding(output: .external(topic.name))) { context in
             let writer = TopicWriter(topic: topic.name, keySerde: topic.keySerde, valueSerde: topic.valueSerde, context: context)
-            return { record in try writer.write(record) }
+            return { key, value, timestamp in try writer.write(key: key, value: value, timestamp: timestamp) }
         }
     }
 
@@ -38,7 +38,10 @@ extension Stream {
         var plan = plan.adding("forEach")
         plan.hasSideEffects = true
         return finish(plan: plan) { _ in
-            { record in try retry.run { try body(record) } }
+            { key, value, timestamp in
+                let record = Record(key: key, value: value, timestamp: timestamp)
+                try retry.run { try body(record) }
+            }
         }
     }
 
@@ -81,12 +84,12 @@ struct TopicWriter<Key, Value> {
     }
 
     @inlinable
-    func write(_ record: Record<Key, Value>, partition: Int32? = nil) throws {
-        guard let key = record.key else {
-            return try send(key: nil, value: record.value, partition: partition, withOrigin: false, timestamp: record.timestamp)
+    func write(key: Key?, value: Value, timestamp: Int64, partition: Int32? = nil) throws {
+        guard let key else {
+            return try send(key: nil, value: value, partition: partition, withOrigin: false, timestamp: timestamp)
         }
         try keySerde.withEncoded(key, scratch: &context.keyScratch.pointer.pointee) { key in
-            try send(key: key, value: record.value, partition: partition, withOrigin: carriesOrigin, timestamp: record.timestamp)
+            try send(key: key, value: value, partition: partition, withOrigin: carriesOrigin, timestamp: timestamp)
         }
     }
 

@@ -4,10 +4,7 @@ extension Stream {
     @inlinable
     public func map<V2>(_ transform: @escaping @Sendable (Value) throws -> V2) -> Stream<Key, V2> {
         then("map") { _, downstream in
-            { record in
-                let out = Record(key: record.key, value: try transform(record.value), timestamp: record.timestamp)
-                try downstream(out)
-            }
+            { key, value, timestamp in try downstream(key, try transform(value), timestamp) }
         }
     }
 
@@ -15,10 +12,9 @@ extension Stream {
     @inlinable
     public func compactMap<V2>(_ transform: @escaping @Sendable (Value) throws -> V2?) -> Stream<Key, V2> {
         then("compactMap") { _, downstream in
-            { record in
-                guard let value = try transform(record.value) else { return }
-                let out = Record(key: record.key, value: value, timestamp: record.timestamp)
-                try downstream(out)
+            { key, value, timestamp in
+                guard let mapped = try transform(value) else { return }
+                try downstream(key, mapped, timestamp)
             }
         }
     }
@@ -26,7 +22,7 @@ extension Stream {
     @inlinable
     public func filter(_ isIncluded: @escaping @Sendable (Value) throws -> Bool) -> Stream<Key, Value> {
         then("filter") { _, downstream in
-            { record in if try isIncluded(record.value) { try downstream(record) } }
+            { key, value, timestamp in if try isIncluded(value) { try downstream(key, value, timestamp) } }
         }
     }
 
@@ -34,11 +30,8 @@ extension Stream {
     @inlinable
     public func flatMap<S: Sequence>(_ transform: @escaping @Sendable (Value) throws -> S) -> Stream<Key, S.Element> {
         then("flatMap") { _, downstream in
-            { record in
-                for value in try transform(record.value) {
-                    let out = Record(key: record.key, value: value, timestamp: record.timestamp)
-                    try downstream(out)
-                }
+            { key, value, timestamp in
+                for element in try transform(value) { try downstream(key, element, timestamp) }
             }
         }
     }
@@ -47,9 +40,9 @@ extension Stream {
     @inlinable
     public func peek(_ body: @escaping @Sendable (Key?, Value) throws -> Void) -> Stream<Key, Value> {
         then("peek") { _, downstream in
-            { record in
-                try body(record.key, record.value)
-                try downstream(record)
+            { key, value, timestamp in
+                try body(key, value)
+                try downstream(key, value, timestamp)
             }
         }
     }
@@ -58,10 +51,7 @@ extension Stream {
     @inlinable
     public func selectKey<K2>(_ key: @escaping @Sendable (Key?, Value) throws -> K2) -> Stream<K2, Value> {
         then(plan: plan.adding("selectKey").changingKey()) { _, downstream in
-            { record in
-                let out = Record(key: try key(record.key, record.value), value: record.value, timestamp: record.timestamp)
-                try downstream(out)
-            }
+            { oldKey, value, timestamp in try downstream(try key(oldKey, value), value, timestamp) }
         }
     }
 
@@ -69,10 +59,7 @@ extension Stream {
     @inlinable
     public func mapKey<K2>(_ transform: @escaping @Sendable (Key) throws -> K2) -> Stream<K2, Value> {
         then(plan: plan.adding("mapKey").changingKey()) { _, downstream in
-            { record in
-                let out = Record(key: try record.key.map(transform), value: record.value, timestamp: record.timestamp)
-                try downstream(out)
-            }
+            { key, value, timestamp in try downstream(try key.map(transform), value, timestamp) }
         }
     }
 }
@@ -84,11 +71,7 @@ extension Stream {
     @inlinable
     public func timestamped(by timestamp: @escaping @Sendable (Value) throws -> Int64) -> Stream<Key, Value> {
         then("timestamped") { _, downstream in
-            { record in
-                var stamped = record
-                stamped.timestamp = try timestamp(record.value)
-                try downstream(stamped)
-            }
+            { key, value, _ in try downstream(key, value, try timestamp(value)) }
         }
     }
 

@@ -2,7 +2,7 @@
 /// did), and what to do with them.
 public struct Route<Key, Value>: Sendable {
     let name: String?
-    let predicate: @Sendable (Record<Key, Value>) throws -> Bool
+    let predicate: @Sendable (Value) throws -> Bool
     let body: @Sendable (Stream<Key, Value>) -> Sink
 
     /// Records whose value satisfies `predicate`. `name` (default `route-<n>`) prefixes the
@@ -12,7 +12,7 @@ public struct Route<Key, Value>: Sendable {
         _ body: @escaping @Sendable (Stream<Key, Value>) -> Sink
     ) {
         self.name = name
-        self.predicate = { try predicate($0.value) }
+        self.predicate = predicate
         self.body = body
     }
 
@@ -21,7 +21,7 @@ public struct Route<Key, Value>: Sendable {
         Route(name: name, predicate: { _ in true }, body: body)
     }
 
-    private init(name: String?, predicate: @escaping @Sendable (Record<Key, Value>) throws -> Bool, body: @escaping @Sendable (Stream<Key, Value>) -> Sink) {
+    private init(name: String?, predicate: @escaping @Sendable (Value) throws -> Bool, body: @escaping @Sendable (Stream<Key, Value>) -> Sink) {
         self.name = name
         self.predicate = predicate
         self.body = body
@@ -53,8 +53,8 @@ extension Stream {
     public func split(@RouteBuilder<Key, Value> _ routes: () -> [Route<Key, Value>]) -> Sink {
         let routes = routes()
         let predicates = routes.map(\.predicate)
-        return fanOut(routes.enumerated().map { ($0.element.name ?? "route-\($0.offset)", $0.element.body) }) { record in
-            for (index, predicate) in predicates.enumerated() where try predicate(record) { return index }
+        return fanOut(routes.enumerated().map { ($0.element.name ?? "route-\($0.offset)", $0.element.body) }) { value in
+            for (index, predicate) in predicates.enumerated() where try predicate(value) { return index }
             return nil
         }
     }
@@ -79,15 +79,15 @@ extension Stream {
         var indexOfCase: [Case: Int] = [:]
         for (index, value) in cases.enumerated() { indexOfCase[value] = index }
         let lookup = indexOfCase
-        return fanOut(cases.map { value in ("\(value)", { stream in body(value, stream) }) }) { record in
-            lookup[try selector(record.value)]
+        return fanOut(cases.map { value in ("\(value)", { stream in body(value, stream) }) }) { value in
+            lookup[try selector(value)]
         }
     }
 
     /// The shared machinery of `split`: one route stream per entry, fed by `select`.
     private func fanOut(
         _ routes: [(name: String, body: @Sendable (Stream<Key, Value>) -> Sink)],
-        select: @escaping @Sendable (Record<Key, Value>) throws -> Int?
+        select: @escaping @Sendable (Value) throws -> Int?
     ) -> Sink {
         let sinks = routes.map { route -> Sink in
             var routePlan = StreamPlan(steps: [])
@@ -121,9 +121,9 @@ extension Stream {
                 context.routeEntry = nil
             }
             let routeEntries = entries
-            return { record in
-                guard let index = try select(record), let entry = routeEntries[index] else { return }
-                try entry(record)
+            return { key, value, timestamp in
+                guard let index = try select(value), let entry = routeEntries[index] else { return }
+                try entry(key, value, timestamp)
             }
         }
         let later = sinks.flatMap { $0.subTopologies.filter { !$0.sources.isEmpty } }

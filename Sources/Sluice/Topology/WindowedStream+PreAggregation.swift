@@ -38,7 +38,7 @@ extension WindowedStream {
                 name: partialStore, windows: windows, grace: graceMs, initializer: initial, aggregator: aggregator, keySerde: keySerde,
                 valueSerde: valueSerde, aggregateSerde: aggregateSerde, lateRecordsTopic: lateRecordsTopic, partials: partials,
                 producer: producer, context: context)
-            return { record in try store.process(record) }
+            return { key, value, timestamp in try store.process(key: key, value: value, timestamp: timestamp) }
         }
         return Self.combining(
             firstHalf, partials: partials, store: layout.store, grace: graceMs, emit: emit, initial: initial, merger: merger,

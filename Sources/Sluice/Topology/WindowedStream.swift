@@ -58,7 +58,7 @@ public struct WindowedStream<Key: Hashable & Sendable, Value>: Sendable {
             let store = try WindowAggregateStore(
                 name: storeName, engine: engine, keySerde: keySerde, valueSerde: valueSerde, aggregateSerde: aggregateSerde,
                 lateRecordsTopic: lateRecordsTopic, context: context, downstream: downstream)
-            return { record in try store.process(record) }
+            return { key, value, timestamp in try store.process(key: key, value: value, timestamp: timestamp) }
         }
     }
 
