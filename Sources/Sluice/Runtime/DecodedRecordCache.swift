@@ -7,8 +7,9 @@
 /// different ranges (`StreamThread` keeps them within about a poll of each other). A slot of a
 /// topic several of the thread's branches read therefore keeps a ring of recent records
 /// indexed by offset (a direct-mapped cache of `sharedCapacity` entries, two polls' worth): a
-/// branch up to that many records behind another still finds each record decoded. A slot of
-/// a topic only one branch reads keeps one entry.
+/// branch up to that many records behind another still finds each record decoded. A topic
+/// only one branch reads gets no slot (`sharesDecoding(of:)`): its records are decoded and
+/// handed on.
 ///
 /// Each task's source operator looks up its slot once, when the task starts, so a record costs
 /// an offset comparison, not a dictionary lookup or a cast. A slot is keyed by topic, partition,
@@ -46,8 +47,8 @@ final class DecodedRecordCache: @unchecked Sendable {
 
     /// Composes a shared stream's steps (`body`): their source operators run once per record
     /// for every branch of the thread (the shared stream keeps the outputs), so what they
-    /// decode need not be kept for anyone else. Their slots hold one record, apart from the
-    /// others: a decoded value is then freed while still in cache, not a ring's length later.
+    /// decode need not be kept for anyone else (`sharesDecoding(of:)` is false): a decoded
+    /// value is then freed while still in cache, not a ring's length later.
     @usableFromInline
     func composingSharedSteps<T>(_ body: () throws -> T) rethrows -> T {
         sharedStepsDepth += 1
@@ -55,17 +56,24 @@ final class DecodedRecordCache: @unchecked Sendable {
         return try body()
     }
 
-    /// The decoded records of `topic`-`partition` (by offset), for these serdes.
+    /// Whether the records of `topic` decoded by the task being composed are kept for others:
+    /// several of the thread's branches read the topic, and the task is not a shared stream's
+    /// steps (which run once per record for all of them, see `composingSharedSteps`).
+    @usableFromInline
+    func sharesDecoding(of topic: String) -> Bool {
+        sharedStepsDepth == 0 && sharedTopics.contains(topic)
+    }
+
+    /// The decoded records of `topic`-`partition` (by offset), for these serdes; for a topic
+    /// that `sharesDecoding(of:)`.
     @usableFromInline
     func slot<Key, Value>(
         topic: String, partition: Int32, keySerde: any Serde<Key>, valueSerde: any Serde<Value>
     ) -> RecordRing<Key, Value> {
-        var types = [ObjectIdentifier(Record<Key, Value>.self), ObjectIdentifier(type(of: keySerde)), ObjectIdentifier(type(of: valueSerde))]
-        let forSharedSteps = sharedStepsDepth > 0
-        if forSharedSteps { types.append(ObjectIdentifier(DecodedRecordCache.self)) }
+        let types = [ObjectIdentifier(Record<Key, Value>.self), ObjectIdentifier(type(of: keySerde)), ObjectIdentifier(type(of: valueSerde))]
         let key = Self.Key(topic: topic, partition: partition, types: types)
         if let slot = slots[key] as? RecordRing<Key, Value> { return slot }
-        let slot = RecordRing<Key, Value>(capacity: sharedTopics.contains(topic) && !forSharedSteps ? sharedCapacity : 1)
+        let slot = RecordRing<Key, Value>(capacity: sharedCapacity)
         slots[key] = slot
         return slot
     }

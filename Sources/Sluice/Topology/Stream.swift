@@ -87,17 +87,25 @@ public struct Stream<Key, Value>: Sendable {
         self.sources = [source]
         self.upstream = upstream
         compose = { context, downstream in
-            let slot = context.decodedRecords.slot(
-                topic: source.resolved(in: context.scope), partition: context.partition, keySerde: keySerde, valueSerde: valueSerde)
+            let topic = source.resolved(in: context.scope)
             @inline(__always) func decode(_ view: RecordView) throws -> Record<Key, Value> {
                 let key = try view.key.map { try keySerde.decode($0) }
                 guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
                 return Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
             }
+            // Decoded as parts and handed on: no `Record` to destroy through its generic value
+            // witnesses (see `Emit`).
             func emitDecoded(_ view: RecordView) throws {
-                let record = try decode(view)
-                try downstream(record.key, record.value, record.timestamp)
+                let key = try view.key.map { try keySerde.decode($0) }
+                guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
+                try downstream(key, try valueSerde.decode(bytes), view.timestamp)
             }
+            guard context.decodedRecords.sharesDecoding(of: topic) else {
+                // This task is the partition's only reader on its thread (or runs a shared
+                // stream's steps, once per record for every branch): nothing to keep.
+                return [source: SourceHandler { source in try emitDecoded(source.view) }]
+            }
+            let slot = context.decodedRecords.slot(topic: topic, partition: context.partition, keySerde: keySerde, valueSerde: valueSerde)
             let handler = SourceHandler { source in
                 let view = source.view
                 let i = slot.slot(for: view.offset)
