@@ -32,14 +32,21 @@ extension ConsumerRecords {
         _ body: (UnsafeBufferPointer<RecordView>, [Int]) throws -> Void
     ) throws {
         guard let tp = parts.first?.partition else { return }
+        // The run in memory of its own, reached through pointers: locals that `visit` (a
+        // closure) changed would be boxed and checked for exclusive access on every record.
         let runLength = max(1, runLength)
-        var run: [RecordView] = []
-        run.reserveCapacity(runLength)
-        var runHolders: [Int] = []
+        let views = UnsafeMutablePointer<RecordView>.allocate(capacity: runLength)
+        let run = UnsafeMutablePointer<(count: Int, holders: [Int])>.allocate(capacity: 1)
+        run.initialize(to: (0, []))
+        defer {
+            run.deinitialize(count: 1)
+            run.deallocate()
+            views.deallocate()  // `RecordView` is trivial: nothing to deinitialize
+        }
         func endRun() throws {
-            guard !run.isEmpty else { return }
-            try run.withUnsafeBufferPointer { try body($0, runHolders) }
-            run.removeAll(keepingCapacity: true)
+            guard run.pointee.count > 0 else { return }
+            try body(UnsafeBufferPointer(start: views, count: run.pointee.count), run.pointee.holders)
+            run.pointee.count = 0
         }
         var pinned: [UnsafeRawBufferPointer] = []
         pinned.reserveCapacity(parts.count)
@@ -49,18 +56,19 @@ extension ConsumerRecords {
                 let holders = batch.holders
                 // A poll may start inside its first batch (after a seek): those records are not its.
                 let startsInside = holders.contains { parts[$0].fromOffset > batch.header.baseOffset }
-                runHolders = holders
+                run.pointee.holders = holders
                 func visit(_ record: RecordView) throws {
                     if startsInside {
                         let some = holders.filter { record.offset >= parts[$0].fromOffset }
                         if some.isEmpty { return }
-                        if some != runHolders {
+                        if some != run.pointee.holders {
                             try endRun()
-                            runHolders = some
+                            run.pointee.holders = some
                         }
                     }
-                    run.append(record)
-                    if run.count == runLength { try endRun() }
+                    (views + run.pointee.count).initialize(to: record)
+                    run.pointee.count += 1
+                    if run.pointee.count == runLength { try endRun() }
                 }
                 if let cache {
                     try cache.batch(tp, header: batch.header, bytes: batch.bytes, decoder: decoder).forEach(visit)
