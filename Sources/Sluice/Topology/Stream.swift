@@ -88,17 +88,18 @@ public struct Stream<Key, Value>: Sendable {
         self.upstream = upstream
         compose = { context, downstream in
             let topic = source.resolved(in: context.scope)
-            @inline(__always) func decode(_ view: RecordView) throws -> Record<Key, Value> {
-                let key = try view.key.map { try keySerde.decode($0) }
+            @inline(__always) func key(of view: RecordView) throws -> Key? { try view.key.map { try keySerde.decode($0) } }
+            @inline(__always) func value(of view: RecordView) throws -> Value {
                 guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
-                return Record(key: key, value: try valueSerde.decode(bytes), timestamp: view.timestamp)
+                return try valueSerde.decode(bytes)
+            }
+            @inline(__always) func decode(_ view: RecordView) throws -> Record<Key, Value> {
+                Record(key: try key(of: view), value: try value(of: view), timestamp: view.timestamp)
             }
             // Decoded as parts and handed on: no `Record` to destroy through its generic value
             // witnesses (see `Emit`).
             func emitDecoded(_ view: RecordView) throws {
-                let key = try view.key.map { try keySerde.decode($0) }
-                guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
-                try downstream(key, try valueSerde.decode(bytes), view.timestamp)
+                try downstream(try key(of: view), try value(of: view), view.timestamp)
             }
             guard context.decodedRecords.sharesDecoding(of: topic) else {
                 // This task is the partition's only reader on its thread (or runs a shared
