@@ -49,17 +49,11 @@ final class RecordRing<Key, Value> {
         return true
     }
 
-    /// Puts `record` into the emptied slot `i` (not yet complete for any offset).
+    /// Puts a record, given as its parts, into the emptied slot `i` (not yet complete for any
+    /// offset). The record is made in place: no temporary `Record` to copy and destroy (see
+    /// `Emit`); parts the caller still needs are copied, fresh ones moved in.
     @inlinable
-    func store(_ record: consuming Record<Key, Value>, at i: Int) {
-        (records + i).initialize(to: consume record)
-        states[i] = Self.holding
-    }
-
-    /// Puts a copy of a record's parts into the emptied slot `i`: the record is made in place,
-    /// with no temporary to copy and destroy (see `Emit`).
-    @inlinable
-    func store(_ key: Key?, _ value: Value, _ timestamp: Int64, at i: Int) {
+    func store(_ key: consuming Key?, _ value: consuming Value, _ timestamp: Int64, at i: Int) {
         (records + i).initialize(to: Record(key: key, value: value, timestamp: timestamp))
         states[i] = Self.holding
     }

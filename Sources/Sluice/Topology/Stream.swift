@@ -93,9 +93,6 @@ public struct Stream<Key, Value>: Sendable {
                 guard let bytes = view.value else { throw SerdeError("the record has no value (a tombstone)") }
                 return try valueSerde.decode(bytes)
             }
-            @inline(__always) func decode(_ view: RecordView) throws -> Record<Key, Value> {
-                Record(key: try key(of: view), value: try value(of: view), timestamp: view.timestamp)
-            }
             // Decoded as parts and handed on: no `Record` to destroy through its generic value
             // witnesses (see `Emit`).
             func emitDecoded(_ view: RecordView) throws {
@@ -114,7 +111,7 @@ public struct Stream<Key, Value>: Sendable {
                     // Lent to an outer call on this thread (never, with today's operators):
                     // this reader decodes its own.
                     guard slot.clear(at: i) else { return try emitDecoded(view) }
-                    slot.store(try decode(view), at: i)
+                    slot.store(try key(of: view), try value(of: view), view.timestamp, at: i)
                     slot.mark(view.offset, at: i)
                 }
                 // Every reader borrows the one record: no copy, no reference counting.
