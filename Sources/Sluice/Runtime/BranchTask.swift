@@ -43,6 +43,11 @@ final class BranchTask: Sendable {
         configuration.ackMode = branch.ackMode == .record ? .manual : branch.ackMode
         configuration.autoOffsetReset = options.autoOffsetReset == .earliest ? .earliest : .latest
         configuration.maxPollRecords = options.maxPollRecords
+        // A commit is an fsync of `__consumer_offsets`: waited for on the stream thread, it
+        // idled the thread for a fifth of an order-events run. The thread goes on while it
+        // lands; `completeDurableBatches(waiting: .all)` waits for it where a step must end
+        // with everything committed.
+        configuration.syncCommits = false
         let scope = TopologyScope(pipeline: pipelineName, group: branch.group)
         repartitionTopics = Set(branch.outputs.filter(\.isInternal).map { $0.resolved(in: scope) })
         let log = backend.log
@@ -145,10 +150,11 @@ final class BranchTask: Sendable {
     }
 
     /// Completes, oldest first, the batches whose outputs are durable: the consumer marks them
-    /// processed and commits per the branch's AckMode. Waits for every batch (`.all`), or for
-    /// those before the latest and takes the latest only if it is durable already
-    /// (`.allButLatest`).
-    /// - Throws: a write failure of the outputs (nothing it covers is committed).
+    /// processed and commits per the branch's AckMode (in the background). Waits for every
+    /// batch and for its commit to land (`.all`), or for the batches before the latest and
+    /// takes the latest only if it is durable already (`.allButLatest`).
+    /// - Throws: a write failure of the outputs (nothing it covers is committed), or a failed
+    ///   commit.
     func completeDurableBatches(waiting: DurabilityWait) throws {
         while let (point, batch, left) = awaitingDurability.withLock({ list in list.first.map { ($0.point, $0.batch, list.count) } }) {
             let mustWait = waiting == .all || left > 1
@@ -160,6 +166,7 @@ final class BranchTask: Sendable {
             awaitingDurability.withLock { _ = $0.removeFirst() }
             try consumer.complete(batch)
         }
+        if waiting == .all { try consumer.waitForCommits() }
     }
 
     enum DurabilityWait { case allButLatest, all }

@@ -23,8 +23,9 @@ public struct RunOptions: Sendable {
     /// Records one poll hands a branch at most (`max.poll.records`): the batch size, after
     /// which its outputs are flushed and its offsets committed. Larger than Kafka's default
     /// (500): each batch costs a flush (an fsync per output partition) and a commit, and on the
-    /// order-events benchmark 10,000 ran 5–12 % faster than 5,000. A crash repeats at most one
-    /// batch per branch and partition set.
+    /// order-events benchmark 10,000 ran 5–12 % faster than 5,000. A crash repeats at most the
+    /// three newest batches of each branch on each stream thread: the one in hand, the one whose
+    /// outputs are being synced, and the one whose commit is landing.
     public var maxPollRecords = 10_000
     /// Records of a partition one branch processes before the next branch on its stream
     /// thread takes the same records (the branches of a thread decode each record once and

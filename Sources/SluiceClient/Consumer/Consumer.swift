@@ -15,7 +15,8 @@ import Synchronization
 /// Guarantees:
 /// - Only offsets of processed records are committed (except with `enableAutoCommit`, which by
 ///   Kafka's definition commits what was handed out). A committed offset is the next offset to
-///   read, and is durable when `commit` returns.
+///   read, and is durable when `commit` returns. With `syncCommits` off, the AckMode's
+///   commits land in the background, in order, and any other commit waits for them first.
 /// - Revoked partitions are committed up to what was processed before they go, so the next
 ///   owner neither skips nor (after a clean handover) repeats records. Lost partitions (timed
 ///   out, fenced) are not committed: their records are delivered again.
@@ -30,6 +31,10 @@ public final class Consumer: Sendable {
     private let state = Mutex(State())
     private let clock: @Sendable () -> Int64
     private let pollQueue = DispatchQueue(label: "sluice-consumer-poll")
+    /// Every commit goes through this queue, in order: background commits (`commitAsync`,
+    /// AckMode commits without `syncCommits`) run on it, and the others wait their turn on it,
+    /// so that an older commit never lands after a newer one.
+    private let commitQueue = DispatchQueue(label: "sluice-consumer-commit")
 
     private struct State {
         var listener: RebalanceListener?
@@ -43,6 +48,8 @@ public final class Consumer: Sendable {
         var processedSinceCommit = 0
         var stopRequested = false
         var closed = false
+        /// The first failure of a background AckMode commit, for the next commit to throw.
+        var backgroundCommitFailure: (any Error)?
     }
 
     public convenience init(backend: any Backend, configuration: ConsumerConfiguration) throws {
@@ -78,7 +85,7 @@ public final class Consumer: Sendable {
     public func assign(_ partitions: [TopicPartition]) throws {
         let dropped = backend.assignment.subtracting(partitions)
         if !dropped.isEmpty, configuration.groupId != nil {
-            try commitNow(state.withLock { s in
+            try commitInOrder(state.withLock { s in
                 pendingOffsets(configuration.enableAutoCommit ? s.handedOut : s.processed, s.committed, only: dropped)
             })
         }
@@ -102,7 +109,7 @@ public final class Consumer: Sendable {
                 return pendingOffsets(source, s.committed, only: Set(partitions))
             }
             do {
-                try commitNow(offsets)
+                try commitInOrder(offsets)
             } catch ConsumerError.group(let error) where error.code.requiresRejoin {
                 // Fenced meanwhile: the records will be delivered again (never skipped).
             }
@@ -158,9 +165,15 @@ public final class Consumer: Sendable {
     /// `commitSync()` does): a group then resumes where it started on those partitions too,
     /// instead of applying `auto.offset.reset` again and skipping what arrived meanwhile.
     public func commit() throws {
+        try commitInOrder(processedAndUntouched())
+    }
+
+    /// What `commit()` commits: the processed offsets not yet committed, and the positions of
+    /// owned partitions nothing was read from.
+    private func processedAndUntouched() -> [TopicPartition: Int64] {
         var offsets = state.withLock { pendingOffsets($0.processed, $0.committed, only: nil) }
         offsets.merge(untouchedPositions()) { processed, _ in processed }
-        try commitNow(offsets)
+        return offsets
     }
 
     /// Positions of owned partitions with nothing handed out or processed, where they differ
@@ -178,13 +191,13 @@ public final class Consumer: Sendable {
     }
 
     /// Synchronously and durably commits these offsets (the next offset to read per partition).
-    public func commit(_ offsets: [TopicPartition: Int64]) throws { try commitNow(offsets) }
+    public func commit(_ offsets: [TopicPartition: Int64]) throws { try commitInOrder(offsets) }
 
-    /// Commits the processed offsets on a background queue (in call order); `completion`
-    /// receives the error, if any.
+    /// Commits the processed offsets on a background queue (in call order, and before any
+    /// commit made after this call); `completion` receives the error, if any.
     public func commitAsync(completion: (@Sendable ((any Error)?) -> Void)? = nil) {
         let offsets = state.withLock { pendingOffsets($0.processed, $0.committed, only: nil) }
-        pollQueue.async { [self] in
+        commitQueue.async { [self] in
             do {
                 try commitNow(offsets)
                 completion?(nil)
@@ -194,20 +207,73 @@ public final class Consumer: Sendable {
         }
     }
 
-    private func commitNow(_ offsets: [TopicPartition: Int64]) throws {
+    /// Waits until every commit made so far has landed (background ones included).
+    /// - Throws: the failure of a background commit not reported yet.
+    public func waitForCommits() throws {
+        commitQueue.sync {}
+        try rethrowBackgroundFailure()
+    }
+
+    /// Commits `offsets` once the background commits made before have landed, and waits until
+    /// it is durable. Throws a background commit's failure not reported yet, first.
+    private func commitInOrder(_ offsets: [TopicPartition: Int64]) throws {
+        try rethrowBackgroundFailure()
+        try commitQueue.sync { try commitNow(offsets) }
+    }
+
+    /// An AckMode commit without `syncCommits`: what `commit()` would commit now, committed on
+    /// the commit queue while the caller goes on. One is in flight at most: a commit waits
+    /// for the one before to land (usually long done), which bounds what a crash repeats. The
+    /// AckMode's counters restart now, as if the commit were done. A failure other than a
+    /// rebalance (which leaves the offsets pending, as for a synchronous AckMode commit) is
+    /// thrown by the next commit.
+    private func commitInBackground() throws {
+        try waitForCommits()
+        let offsets = processedAndUntouched()
+        let now = clock()
+        state.withLock { s in
+            s.lastCommitMs = now
+            s.processedSinceCommit = 0
+        }
+        guard !offsets.isEmpty else { return }
+        commitQueue.async { [self] in
+            do {
+                try commitNow(offsets, restartingCounters: false)
+            } catch ConsumerError.group(let error) where error.code.requiresRejoin {
+            } catch {
+                state.withLock { $0.backgroundCommitFailure = $0.backgroundCommitFailure ?? error }
+            }
+        }
+    }
+
+    private func rethrowBackgroundFailure() throws {
+        let failure = state.withLock { s in
+            defer { s.backgroundCommitFailure = nil }
+            return s.backgroundCommitFailure
+        }
+        if let failure { throw failure }
+    }
+
+    /// Commits on the calling thread, now; callers keep the order (`commitInOrder`, or the
+    /// commit queue itself).
+    private func commitNow(_ offsets: [TopicPartition: Int64], restartingCounters: Bool = true) throws {
         let now = clock()
         guard !offsets.isEmpty else {
-            state.withLock { s in
-                s.lastCommitMs = now
-                s.processedSinceCommit = 0
+            if restartingCounters {
+                state.withLock { s in
+                    s.lastCommitMs = now
+                    s.processedSinceCommit = 0
+                }
             }
             return
         }
         try backend.commit(offsets)
         state.withLock { s in
             for (tp, offset) in offsets { s.committed[tp] = max(s.committed[tp] ?? .min, offset) }
-            s.lastCommitMs = now
-            s.processedSinceCommit = 0
+            if restartingCounters {
+                s.lastCommitMs = now
+                s.processedSinceCommit = 0
+            }
         }
     }
 
@@ -224,7 +290,7 @@ public final class Consumer: Sendable {
         }
         guard let offsets else { return }
         do {
-            try commitNow(offsets)
+            try commitInOrder(offsets)
         } catch ConsumerError.group(let error) where error.code.requiresRejoin {
             // Kafka logs and carries on: the group is rebalancing; the next poll rejoins.
         }
@@ -256,9 +322,9 @@ public final class Consumer: Sendable {
         var failure: (any Error)?
         do {
             if configuration.enableAutoCommit {
-                try commitNow(state.withLock { pendingOffsets($0.handedOut, $0.committed, only: nil) })
+                try commitInOrder(state.withLock { pendingOffsets($0.handedOut, $0.committed, only: nil) })
             } else if configuration.groupId != nil {
-                try commitProcessed()
+                try commitProcessed(synchronously: true)
             }
         } catch {
             failure = error
@@ -405,12 +471,17 @@ public final class Consumer: Sendable {
         }
     }
 
-    /// An AckMode commit. When the group is rebalancing (or this member was fenced) the offsets
+    /// An AckMode commit: in the background unless `configuration.syncCommits` (or
+    /// `synchronously`). When the group is rebalancing (or this member was fenced) the offsets
     /// stay pending, as Spring's container does: the next commit point, or the commit-on-revoke,
     /// retries them; if the partition was lost instead, its new owner repeats those records.
-    func commitProcessed() throws {
+    func commitProcessed(synchronously: Bool = false) throws {
         do {
-            try commit()
+            if configuration.syncCommits || synchronously {
+                try commit()
+            } else {
+                try commitInBackground()
+            }
         } catch ConsumerError.group(let error) where error.code.requiresRejoin {
         }
     }

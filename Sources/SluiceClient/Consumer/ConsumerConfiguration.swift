@@ -29,6 +29,14 @@ public struct ConsumerConfiguration: Sendable {
     public var autoCommitIntervalMs = 5_000
     /// When offsets are committed by `run` and the async sequences (Spring Kafka's AckMode).
     public var ackMode: AckMode = .batch
+    /// Whether the AckMode's commits wait until the commit is durable (Spring Kafka's
+    /// `syncCommits`, default true). When false, each AckMode commit is handed to a background
+    /// queue and processing goes on; the commits still land in the order they were made, and
+    /// every other commit (`commit()`, commit-on-revoke, `close()`) waits for those before
+    /// it. What a crash can then repeat grows by the commit in flight, never more: an offset is
+    /// committed only for records already processed, so nothing is skipped. A failed
+    /// background commit is rethrown by the next call that commits.
+    public var syncCommits = true
     /// `session.timeout.ms` (Kafka's default since 3.0: 45 s).
     public var sessionTimeoutMs: Int32 = 45_000
     /// `heartbeat.interval.ms`.
