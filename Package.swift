@@ -44,6 +44,9 @@ let package = Package(
         // CRC-32C with the SSE4.2 instruction where present (Swift cannot reach it portably).
         .target(name: "CCRC32C"),
 
+        // A C thread-local pointer (Swift has none): SluiceJSON's per-thread reader state.
+        .target(name: "CThreadSlot"),
+
         // Storage engine: RecordBatch v2 codec, segments, partitions, recovery, retention, topics.
         .target(
             name: "SluiceLog",
@@ -74,9 +77,10 @@ let package = Package(
         ),
 
         // Codable JSON straight from and to bytes: a structural index instead of a value tree,
-        // keys compared as bytes. Standard library only (no Foundation).
+        // keys compared as bytes. Standard library only (no Foundation), and one C thread-local.
         .target(
             name: "SluiceJSON",
+            dependencies: ["CThreadSlot"],
             swiftSettings: swiftSettings
         ),
 
