@@ -93,6 +93,25 @@ struct BackgroundCommitTests {
         try consumer.close()
     }
 
+    /// A `commitAsync` completion runs on the commit queue; a commit from there must not wait
+    /// for the queue (itself).
+    @Test func aCommitFromACommitAsyncCompletionDoesNotDeadlock() throws {
+        let cluster = try TestCluster(topics: ["t": 1])
+        let (consumer, _) = try consumer(cluster)
+        let done = DispatchSemaphore(value: 0)
+        consumer.commitAsync { _ in
+            try? consumer.commit([Self.tp: 3])
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + .seconds(10)) == .success else {
+            // The queue is stuck: closing would wait for it forever.
+            Issue.record("the nested commit never returned")
+            return
+        }
+        #expect(cluster.committed("g")[Self.tp] == 3)
+        try consumer.close()
+    }
+
     @Test func aFailedBackgroundCommitIsThrownOnceByTheNextCommit() throws {
         let cluster = try TestCluster(topics: ["t": 1])
         let (consumer, commits) = try consumer(cluster)

@@ -35,6 +35,9 @@ public final class Consumer: Sendable {
     /// AckMode commits without `syncCommits`) run on it, and the others wait their turn on it,
     /// so that an older commit never lands after a newer one.
     private let commitQueue = DispatchQueue(label: "sluice-consumer-commit")
+    /// Set on `commitQueue`, so that a commit made from it (a `commitAsync` completion that
+    /// commits again) runs at once instead of waiting for itself.
+    private let onCommitQueue = DispatchSpecificKey<Bool>()
 
     private struct State {
         var listener: RebalanceListener?
@@ -62,6 +65,7 @@ public final class Consumer: Sendable {
         self.configuration = configuration
         self.backend = try backend.makeConsumer(configuration)
         self.clock = clock
+        commitQueue.setSpecific(key: onCommitQueue, value: true)
         state.withLock { $0.lastCommitMs = clock() }
     }
 
@@ -210,7 +214,7 @@ public final class Consumer: Sendable {
     /// Waits until every commit made so far has landed (background ones included).
     /// - Throws: the failure of a background commit not reported yet.
     public func waitForCommits() throws {
-        commitQueue.sync {}
+        if DispatchQueue.getSpecific(key: onCommitQueue) != true { commitQueue.sync {} }
         try rethrowBackgroundFailure()
     }
 
@@ -218,6 +222,7 @@ public final class Consumer: Sendable {
     /// it is durable. Throws a background commit's failure not reported yet, first.
     private func commitInOrder(_ offsets: [TopicPartition: Int64]) throws {
         try rethrowBackgroundFailure()
+        if DispatchQueue.getSpecific(key: onCommitQueue) == true { return try commitNow(offsets) }
         try commitQueue.sync { try commitNow(offsets) }
     }
 
