@@ -49,6 +49,8 @@ public struct JSONCodec<Value: Codable>: @unchecked Sendable {
     /// `encode(_:into:)`'s path (writer or Codable), chosen at `init`; see `decodeBody`. Leaves
     /// `bytes` as they were when it throws.
     package let encodeBody: (Value, inout [UInt8]) throws -> Void
+    /// `withEncoded(_:spill:_:)`'s path, chosen at `init`; see `decodeBody`.
+    package let withEncodedBody: (Value, inout [UInt8], (UnsafeRawBufferPointer) throws -> Void) throws -> Void
 
     public init(
         keyDecodingStrategy: FastJSONDecoder.KeyDecodingStrategy = .useDefaultKeys,
@@ -71,8 +73,14 @@ public struct JSONCodec<Value: Codable>: @unchecked Sendable {
         }
         if let writer {
             encodeBody = { try writer.write($0, into: &$1) }
+            withEncodedBody = { try writer.withEncoded($0, spill: &$1, $2) }
         } else {
             encodeBody = { try encoder.encode($0, into: &$1) }
+            withEncodedBody = { value, spill, body in
+                spill.removeAll(keepingCapacity: true)
+                try encoder.encode(value, into: &spill)
+                try spill.withUnsafeBytes { try body($0) }
+            }
         }
     }
 
@@ -89,6 +97,14 @@ public struct JSONCodec<Value: Codable>: @unchecked Sendable {
     /// Appends the JSON text of `value` to `bytes`; on error `bytes` is left as it was.
     public func encode(_ value: Value, into bytes: inout [UInt8]) throws {
         try encodeBody(value, &bytes)
+    }
+
+    /// Runs `body` on the JSON text of `value`, without an array when `Value` writes itself
+    /// (``JSONWritable/withJSON(spill:_:)``); otherwise the text is encoded into `spill`
+    /// (emptied first). The bytes are valid during `body` only.
+    /// - Throws: the encoding error (then `body` is not called), or what `body` throws.
+    public func withEncoded(_ value: Value, spill: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try withEncodedBody(value, &spill, body)
     }
 
     /// The JSON text of `value`.
@@ -123,6 +139,7 @@ protocol DirectReading<Value>: Sendable {
 protocol DirectWriting<Value>: Sendable {
     associatedtype Value
     func write(_ value: Value, into bytes: inout [UInt8]) throws
+    func withEncoded(_ value: Value, spill: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws
 }
 
 /// Reads an `R` by `R.init(json:)`.
@@ -151,5 +168,9 @@ struct ReadableValue<R: JSONReadable>: DirectReading {
 struct WritableValue<W: JSONWritable>: DirectWriting {
     func write(_ value: W, into bytes: inout [UInt8]) throws {
         try value.writeJSON(into: &bytes)
+    }
+
+    func withEncoded(_ value: W, spill: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try value.withJSON(spill: &spill, body)
     }
 }

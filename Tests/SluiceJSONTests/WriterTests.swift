@@ -111,6 +111,35 @@ struct WriterTests {
         }
     }
 
+    /// `withJSON` hands over the same text as `jsonBytes`, from stack memory for short values
+    /// and through the spill array for long ones (over 512 bytes: strings of 480 bytes here).
+    @Test func withJSONHandsOverTheTextOfShortAndLongValues() throws {
+        var spill = Array("stale".utf8)
+        var sawLong = false
+        for sample in Self.samples() {
+            let expected = try sample.jsonBytes()
+            var seen: [UInt8] = []
+            try sample.withJSON(spill: &spill) { seen = Array($0) }
+            #expect(seen == expected, "\(sample)")
+            sawLong = sawLong || expected.count > 512
+        }
+        #expect(sawLong, "no sample exceeded the stack memory")
+        #expect(spill.capacity > 512, "the spill array was not used for long values")
+    }
+
+    @Test func withJSONDoesNotCallTheBodyWhenWritingFailsAndRethrowsTheBodysError() throws {
+        struct BodyFailure: Error {}
+        var spill: [UInt8] = []
+        var called = false
+        #expect(throws: JSONError.self) {
+            try Sample.Inner(innerValue: .nan).withJSON(spill: &spill) { _ in called = true }
+        }
+        #expect(!called)
+        #expect(throws: BodyFailure.self) {
+            try Sample.Inner(innerValue: 1).withJSON(spill: &spill) { _ in throw BodyFailure() }
+        }
+    }
+
     @Test func containersAndCommas() throws {
         var writer = JSONWriter()
         try writer.array { a in

@@ -160,6 +160,33 @@ struct SerdeTests {
         }
     }
 
+    /// `withEncoded` (how `to(topic)` writes values) gives the bytes `encode` appends; an
+    /// encoding failure is a `SerdeError` and skips the body, and the body's own error comes
+    /// out as it is (a failed send must not read as a bad value).
+    @Test func withEncodedGivesTheEncodedBytesAndKeepsTheBodysErrorsApart() throws {
+        struct SendFailure: Error {}
+        var scratch: [UInt8] = []
+        for shipment in Self.shipments {
+            var expected: [UInt8] = []
+            try JSONSerde<Shipment>().encode(shipment, into: &expected)
+            var fast: [UInt8] = []
+            try JSONSerde<FastShipment>().withEncoded(FastShipment(shipment), scratch: &scratch) { fast = Array($0) }
+            var codable: [UInt8] = []
+            try JSONSerde<Shipment>().withEncoded(shipment, scratch: &scratch) { codable = Array($0) }
+            #expect(fast == expected && codable == expected)
+        }
+        var bad = Self.shipments[0]
+        bad.weightKg = .nan
+        var called = false
+        #expect(throws: SerdeError.self) { try JSONSerde<FastShipment>().withEncoded(FastShipment(bad), scratch: &scratch) { _ in called = true } }
+        #expect(throws: SerdeError.self) { try JSONSerde<Shipment>().withEncoded(bad, scratch: &scratch) { _ in called = true } }
+        #expect(!called)
+        #expect(throws: SendFailure.self) {
+            try JSONSerde<FastShipment>().withEncoded(FastShipment(Self.shipments[0]), scratch: &scratch) { _ in throw SendFailure() }
+        }
+        #expect(throws: SendFailure.self) { try JSONSerde<Shipment>().withEncoded(Self.shipments[0], scratch: &scratch) { _ in throw SendFailure() } }
+    }
+
     @Test func oneSerdeServesManyThreads() async throws {
         let serde = JSONSerde<FastShipment>()
         let codable = JSONSerde<Shipment>()

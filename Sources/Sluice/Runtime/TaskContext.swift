@@ -33,7 +33,7 @@ public final class TaskContext {
     private var originHeaders = [RecordHeader(key: RecordOrigin.headerKey, value: [UInt8](repeating: 0, count: RecordOrigin.encodedSize))]
     /// Where `TopicWriter` encodes keys whose serde needs a buffer (`Serde.withEncoded`).
     @usableFromInline let keyScratch = ScratchBytes(capacity: 256)
-    /// Where `TopicWriter` encodes values whose serde cannot write into the batch in place.
+    /// Where `TopicWriter` encodes values whose serde needs a buffer (`Serde.withEncoded`).
     @usableFromInline let valueScratch = ScratchBytes(capacity: 4096)
     /// Run in order before the branch flushes and commits: stores forward their coalesced
     /// updates and write their changelogs (upstream operators first).
@@ -75,20 +75,18 @@ public final class TaskContext {
 
     deinit { originCell.deallocate() }
 
-    /// `send` with the value encoded in place into the producer's batch (see
-    /// `ProducerSession.send(…writingValue:)`), and with the current record's origin in a
-    /// `sluice.origin` header when `withOrigin` (repartition writes).
+    /// `send` of encoded bytes, with the current record's origin in a `sluice.origin` header
+    /// when `withOrigin` (repartition writes).
     @usableFromInline
     func send(
-        topic: String, partition: Int32?, key: UnsafeRawBufferPointer?, withOrigin: Bool, timestamp: Int64,
-        writingValue writeValue: (inout [UInt8]) throws -> Void
+        topic: String, partition: Int32?, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer, withOrigin: Bool, timestamp: Int64
     ) throws {
         if withOrigin {
             let origin = origin
             originHeaders[0].value?.withUnsafeMutableBytes { origin.write(into: $0) }
-            try output.send(topic: topic, partition: partition, key: key, headers: originHeaders, timestamp: timestamp, writingValue: writeValue)
+            try output.send(topic: topic, partition: partition, key: key, value: value, headers: originHeaders, timestamp: timestamp)
         } else {
-            try output.send(topic: topic, partition: partition, key: key, headers: [], timestamp: timestamp, writingValue: writeValue)
+            try output.send(topic: topic, partition: partition, key: key, value: value, headers: [], timestamp: timestamp)
         }
         producedInBatch += 1
     }

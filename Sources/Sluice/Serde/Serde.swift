@@ -11,30 +11,21 @@ public protocol Serde<Value>: Sendable {
     func encode(_ value: Value, into bytes: inout [UInt8]) throws
     func decode(_ bytes: UnsafeRawBufferPointer) throws -> Value
 
-    /// Whether `encode(_:into:)` only ever appends to `bytes` — never reads, changes, replaces
-    /// or removes what the array held before — and leaves it as it was when it throws. When
-    /// true, the runtime lets it write a record's value straight into the producer's batch
-    /// (`Stream.to(_:)`), saving a buffer and a copy per record. Defaults to `false`: the
-    /// value is then encoded into an empty buffer of its own and copied, as any serde may
-    /// expect.
-    var encodesByAppending: Bool { get }
-
-    /// Runs `body` on the encoding of `value`, such as a record key about to be hashed and
-    /// copied into a batch. `scratch` is a buffer the caller lends for the encoding (its
-    /// contents on entry are not meaningful); a serde whose values already are their bytes
-    /// (`StringSerde`, `BytesSerde`) hands those over instead. The bytes are valid during
-    /// `body` only.
-    func withEncoded<R>(_ value: Value, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
+    /// Runs `body` on the encoding of `value`: how `Stream.to(_:)` writes a record, whose key
+    /// and value bytes are needed only to be hashed and copied into a batch. `scratch` is a
+    /// buffer the caller lends for the encoding (its contents on entry are not meaningful); a
+    /// serde whose values already are their bytes (`StringSerde`, `BytesSerde`) hands those
+    /// over instead, and `JSONSerde` writes into stack memory. The bytes are valid during
+    /// `body` only. Errors thrown by `body` are rethrown as they are.
+    func withEncoded(_ value: Value, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws
 }
 
 extension Serde {
-    public var encodesByAppending: Bool { false }
-
     /// Encodes `value` into `scratch` (emptied first) and runs `body` on it.
-    public func withEncoded<R>(_ value: Value, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    public func withEncoded(_ value: Value, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         scratch.removeAll(keepingCapacity: true)
         try encode(value, into: &scratch)
-        return try scratch.withUnsafeBytes { try body($0) }
+        try scratch.withUnsafeBytes { try body($0) }
     }
 }
 
@@ -44,12 +35,10 @@ public struct StringSerde: Serde {
 
     public func encode(_ value: String, into bytes: inout [UInt8]) { bytes.append(contentsOf: value.utf8) }
 
-    public var encodesByAppending: Bool { true }
-
     /// The string's own UTF-8 (no copy for a native string; a small one is copied to the stack).
-    public func withEncoded<R>(_ value: String, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    public func withEncoded(_ value: String, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var value = value
-        return try value.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+        try value.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
     }
 
     public func decode(_ bytes: UnsafeRawBufferPointer) throws -> String {
@@ -96,10 +85,9 @@ public struct StringSerde: Serde {
 public struct BytesSerde: Serde {
     public init() {}
     public func encode(_ value: [UInt8], into bytes: inout [UInt8]) { bytes.append(contentsOf: value) }
-    public var encodesByAppending: Bool { true }
 
     /// The array's own bytes.
-    public func withEncoded<R>(_ value: [UInt8], scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    public func withEncoded(_ value: [UInt8], scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         try value.withUnsafeBytes { try body($0) }
     }
     public func decode(_ bytes: UnsafeRawBufferPointer) -> [UInt8] { Array(bytes) }
@@ -136,15 +124,31 @@ public struct JSONSerde<Value: Codable & Sendable>: Serde, @unchecked Sendable {
     private let decodeBody: (UnsafeRawBufferPointer) throws -> Value
     /// `JSONCodec.encodeBody` of the snake_case codec.
     private let encodeBody: (Value, inout [UInt8]) throws -> Void
+    /// `JSONCodec.withEncodedBody` of the snake_case codec.
+    private let withEncodedBody: (Value, inout [UInt8], (UnsafeRawBufferPointer) throws -> Void) throws -> Void
 
     public init() {
         let codec = JSONCodec<Value>(keyDecodingStrategy: .convertFromSnakeCase, keyEncodingStrategy: .convertToSnakeCase)
         decodeBody = codec.decodeBody
         encodeBody = codec.encodeBody
+        withEncodedBody = codec.withEncodedBody
     }
 
-    /// `encode(_:into:)` appends in place and restores `bytes` when it throws.
-    public var encodesByAppending: Bool { true }
+    /// The JSON text of `value`, written into stack memory when its type writes itself
+    /// (`JSONWritable`), else into `scratch`.
+    public func withEncoded(_ value: Value, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        // `body`'s own errors (a send that failed) go out as they are; only the encoder's are
+        // a `SerdeError`.
+        var bodyError: (any Error)?
+        do {
+            try withEncodedBody(value, &scratch) { bytes in
+                do { try body(bytes) } catch { bodyError = error }
+            }
+        } catch {
+            throw SerdeError.json(error, encoding: Value.self)
+        }
+        if let bodyError { throw bodyError }
+    }
 
     /// Appends the JSON text of `value` to `bytes`.
     public func encode(_ value: Value, into bytes: inout [UInt8]) throws {

@@ -57,11 +57,10 @@ extension Stream {
 /// `murmur2(key) % partitions`, as Kafka's default partitioner (which is what makes a
 /// repartition topic group equal keys), unless `partition` is given.
 ///
-/// Cost per record: the key is encoded into the task's reused buffer (a `String` key is used
-/// as it is, see `Serde.withEncoded`), and the value is encoded straight into the producer's
-/// open batch when its serde only appends (`Serde.encodesByAppending`, true for `JSONSerde`):
-/// no buffer of its own, no copy, no exclusivity check. Other serdes encode into the task's
-/// value buffer, which is then copied, as before. The bytes sent are the same either way.
+/// Cost per record: key and value are each encoded where their serde chooses
+/// (`Serde.withEncoded`): a `String` key is used as it is, a JSON value is written into stack
+/// memory, other serdes use the task's reused buffers. The bytes are then copied once, into
+/// the producer's open batch.
 @usableFromInline
 struct TopicWriter<Key, Value> {
     @usableFromInline let topic: String
@@ -70,8 +69,6 @@ struct TopicWriter<Key, Value> {
     @usableFromInline let context: TaskContext
     /// Repartition writes carry the record's origin (`RecordOrigin`).
     @usableFromInline let carriesOrigin: Bool
-    /// `valueSerde.encodesByAppending`, asked once.
-    @usableFromInline let valueInPlace: Bool
 
     @usableFromInline
     init(topic: String, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, context: TaskContext, carriesOrigin: Bool = false) {
@@ -80,7 +77,6 @@ struct TopicWriter<Key, Value> {
         self.valueSerde = valueSerde
         self.context = context
         self.carriesOrigin = carriesOrigin
-        valueInPlace = valueSerde.encodesByAppending
     }
 
     @inlinable
@@ -98,17 +94,8 @@ struct TopicWriter<Key, Value> {
         // The serde is used where it is, never copied: a copy retains the serde's storage, which
         // every task on every stream thread shares, so each record would bounce that one
         // reference count between cores.
-        if valueInPlace {
-            try context.send(topic: topic, partition: partition, key: key, withOrigin: withOrigin, timestamp: timestamp) { bytes in
-                try valueSerde.encode(value, into: &bytes)
-            }
-            return
-        }
-        let scratch = context.valueScratch.pointer
-        scratch.pointee.removeAll(keepingCapacity: true)
-        try valueSerde.encode(value, into: &scratch.pointee)
-        try context.send(topic: topic, partition: partition, key: key, withOrigin: withOrigin, timestamp: timestamp) { bytes in
-            bytes.append(contentsOf: scratch.pointee)
+        try valueSerde.withEncoded(value, scratch: &context.valueScratch.pointer.pointee) { value in
+            try context.send(topic: topic, partition: partition, key: key, value: value, withOrigin: withOrigin, timestamp: timestamp)
         }
     }
 }

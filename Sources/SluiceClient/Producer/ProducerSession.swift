@@ -21,8 +21,7 @@ public import SluiceLog
 /// sessions of one producer run independently. Flush before closing the producer.
 public final class ProducerSession {
     private let backend: any ProducerSessionBackend
-    /// The backend when it is the embedded log's session, called directly (no witness table)
-    /// and able to encode values straight into its batches (`send(…writingValue:)`).
+    /// The backend when it is the embedded log's session, called directly (no witness table).
     private let logSession: LogProducerSession?
     /// `logSession` without reference counting, for the per-record `send`s: `backend` holds the
     /// session for as long as this one lives, and a strong reference is retained and released
@@ -48,29 +47,6 @@ public final class ProducerSession {
             }
         }
         try backend.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
-    }
-
-    /// `send` with the value encoded in place: `writeValue` appends the value's bytes to the
-    /// array it is given, which on the embedded log is the partition's open batch (no buffer of
-    /// the value's own, no copy); other backends get the bytes from a buffer it wrote into.
-    /// The record, its partition and the errors are those of `send` with the same bytes.
-    ///
-    /// `writeValue` must only append to the array (not read, change or remove what it holds)
-    /// and must not use this session. If it throws, nothing is sent and its error is rethrown.
-    public func send(
-        topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, headers: [RecordHeader] = [], timestamp: Int64? = nil,
-        writingValue writeValue: (inout [UInt8]) throws -> Void
-    ) throws {
-        if let logSessionPerRecord {
-            return try logSessionPerRecord._withUnsafeGuaranteedRef {
-                try $0.send(topic: topic, partition: partition, key: key, headers: headers, timestamp: timestamp, writingValue: writeValue)
-            }
-        }
-        var value: [UInt8] = []
-        try writeValue(&value)
-        try value.withUnsafeBytes { value in
-            try backend.send(topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp)
-        }
     }
 
     /// `send` for byte arrays.

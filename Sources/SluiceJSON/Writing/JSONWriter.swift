@@ -50,6 +50,32 @@ extension JSONWritable {
         }
     }
 
+    /// Runs `body` on the JSON text of this value, written into stack memory: no array at all
+    /// for a value of up to `JSONWriter.scratchCapacity` (512) bytes; a longer one continues
+    /// in `spill` (emptied first, its capacity reused). The bytes are valid during `body` only.
+    ///
+    /// Why: a record value on its way into a batch needs its bytes only for the copy into the
+    /// batch, so they need not be appended to an array first.
+    ///
+    /// - Throws: what `write(json:)` throws (then `body` is not called), or what `body` throws.
+    public func withJSON(spill: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var writer = JSONWriter()
+        spill.removeAll(keepingCapacity: true)
+        swap(&writer.storage, &spill)
+        defer { swap(&writer.storage, &spill) }
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: JSONWriter.scratchCapacity) { scratch in
+            writer.scratch = scratch
+            defer { writer.scratch = UnsafeMutableBufferPointer(start: nil, count: 0) }
+            try write(json: &writer)
+            if writer.storage.isEmpty {
+                try body(UnsafeRawBufferPointer(start: scratch.baseAddress, count: writer.scratchCount))
+            } else {
+                writer.flushScratch()
+                try writer.storage.withUnsafeBytes { try body($0) }
+            }
+        }
+    }
+
     /// The JSON text of this value.
     public func jsonBytes() throws -> [UInt8] {
         var bytes: [UInt8] = []

@@ -11,19 +11,30 @@ public struct RecordBatchBuilder: Sendable {
     public internal(set) var baseTimestamp: Int64 = -1
     public internal(set) var maxTimestamp: Int64 = -1
     /// Encoded records, uncompressed.
-    public internal(set) var recordBytes: [UInt8] = []
-    /// The value length of the last record appended in place, as the guess for the next one's
-    /// (see `append(key:headers:timestamp:writingValue:)`); kept across `reset()`.
-    var valueCountGuess = 0
+    var records: RecordBytes
 
     public init(capacity: Int = 0) {
-        recordBytes.reserveCapacity(capacity)
+        records = RecordBytes(capacity: capacity)
     }
 
     public var isEmpty: Bool { recordCount == 0 }
 
+    /// Bytes of encoded records so far (the batch's records section, uncompressed).
+    public var recordByteCount: Int { records.count }
+
     /// Bytes this batch will take uncompressed, header included.
-    public var estimatedSize: Int { RecordBatchHeader.size + recordBytes.count }
+    public var estimatedSize: Int { RecordBatchHeader.size + records.count }
+
+    /// Bytes of memory the builder holds for records (kept across `reset()`).
+    public var reservedBytes: Int { records.capacity }
+
+    /// Runs `body` on the encoded records (valid during `body` only).
+    public func withRecordBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try records.withUnsafeBytes(body)
+    }
+
+    /// A copy of the encoded records, for tests and tools (`withRecordBytes` does not copy).
+    public var recordBytes: [UInt8] { records.array }
 
     public mutating func append(_ record: Record) {
         withOptionalBytes(record.key) { key in
@@ -60,21 +71,17 @@ public struct RecordBatchBuilder: Sendable {
             + headersSize
         let total = Varint.size(of: Int64(bodySize)) + bodySize
         // One capacity and uniqueness check per record, then plain stores into the new room.
-        recordBytes.append(addingCapacity: total) { span in
-            span.withUnsafeMutableBufferPointer { buffer, count in
-                guard let base = buffer.baseAddress else { return }
-                var out = RawWriter(UnsafeMutableRawPointer(base))
-                out.varint(Int64(bodySize))
-                out.byte(0)  // record attributes, unused
-                out.varint(timestampDelta)
-                out.varint(offsetDelta)
-                out.varint(Int64(keyCount))
-                if let key { out.bytes(key) }
-                out.varint(Int64(valueCount))
-                if let value { out.bytes(value) }
-                Self.write(headers, to: &out)
-                count = total
-            }
+        records.append(byteCount: total) { base in
+            var out = RawWriter(base)
+            out.varint(Int64(bodySize))
+            out.byte(0)  // record attributes, unused
+            out.varint(timestampDelta)
+            out.varint(offsetDelta)
+            out.varint(Int64(keyCount))
+            if let key { out.bytes(key) }
+            out.varint(Int64(valueCount))
+            if let value { out.bytes(value) }
+            Self.write(headers, to: &out)
         }
         recordCount += 1
     }
@@ -85,7 +92,7 @@ public struct RecordBatchBuilder: Sendable {
         lastOffsetDelta = 0
         baseTimestamp = -1
         maxTimestamp = -1
-        recordBytes.removeAll(keepingCapacity: true)
+        records.removeAll()
     }
 
     /// The bytes `write(_:to:)` takes for `headers`: their count, then each key and value with

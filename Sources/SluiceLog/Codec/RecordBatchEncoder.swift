@@ -29,19 +29,19 @@ public final class RecordBatchEncoder {
         into output: inout [UInt8]
     ) throws {
         let start = output.count
-        output.reserveCapacity(start + RecordBatchHeader.size + builder.recordBytes.count)
+        output.reserveCapacity(start + RecordBatchHeader.size + builder.recordByteCount)
         output.appendZeros(RecordBatchHeader.size)
         var codec = compression
         if let compressor, !builder.isEmpty {
-            let bound = ZstdCompressor.bound(builder.recordBytes.count)
+            let bound = ZstdCompressor.bound(builder.recordByteCount)
             if scratch.count < bound { scratch = [UInt8](repeating: 0, count: bound) }
-            let written = try builder.recordBytes.withUnsafeBytes { input throws in
+            let written = try builder.withRecordBytes { input throws in
                 try scratch.withUnsafeMutableBytes { out throws in try compressor.compress(input, into: out) }
             }
             output.append(contentsOf: scratch[0..<written])
         } else {
             codec = .none
-            output.append(contentsOf: builder.recordBytes)
+            builder.withRecordBytes { output.append(contentsOf: $0) }
         }
         let batchLength = Int32(output.count - start - RecordBatchHeader.logOverhead)
         output.withUnsafeMutableBytes { raw in

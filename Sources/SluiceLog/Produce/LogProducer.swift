@@ -375,7 +375,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         nextSlot += 1
         queue.append((slot, nil))
         let entry = topicTable[t]
-        pendingBytes += accumulator.builder.recordBytes.count
+        pendingBytes += accumulator.builder.recordByteCount
         pendingCompression.append(
             SealedBatch(
                 slot: slot, key: PartitionKey(topic: entry.name, partition: Int32(p)), accumulator: accumulator,
@@ -405,7 +405,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     private func popPendingCompression() -> SealedBatch? {
         guard !pendingCompression.isEmpty else { return nil }
         let batch = pendingCompression.removeFirst()
-        pendingBytes -= batch.accumulator.builder.recordBytes.count
+        pendingBytes -= batch.accumulator.builder.recordByteCount
         return batch
     }
 
@@ -660,7 +660,7 @@ extension LogProducer {
             inFlight += 1
             tracker.submitted += 1
             tracker.lastSlot = slot
-            pendingBytes += batch.builder.recordBytes.count
+            pendingBytes += batch.builder.recordByteCount
             pendingCompression.append(
                 SealedBatch(
                     slot: slot, key: PartitionKey(topic: batch.topic, partition: batch.partition),

@@ -42,10 +42,8 @@ public final class LogProducerSession {
     /// All mutable state in one value, behind a pointer this session allocates and frees.
     ///
     /// Why a pointer: a stored `var` of a class is checked for exclusive access at run time on
-    /// every `send` (`swift_beginAccess`, ~120 instructions), and the check cannot be dropped
-    /// because `send(…writingValue:)` runs the caller's code in the middle of the access. The
-    /// session is thread-confined, and no method of it runs while another one does: the one
-    /// caller-supplied closure (`writingValue`) is documented not to use the session.
+    /// every `send` (`swift_beginAccess`, ~120 instructions). The session is thread-confined,
+    /// and no method of it runs while another one does.
     private let state: UnsafeMutablePointer<State>
 
     init(producer: LogProducer) {
@@ -73,23 +71,6 @@ public final class LogProducerSession {
         try state.pointee.send(
             topic: topic, partition: partition, key: key, value: value, headers: headers, timestamp: timestamp ?? wallClockMillis(),
             producer: producer)
-        if !state.pointee.sealed.isEmpty { try submitSealed() }
-    }
-
-    /// `send` with the value encoded straight into the partition's open batch: `writeValue`
-    /// appends the value's bytes to the array it is given (the batch's records buffer), which
-    /// saves encoding it into a buffer of its own and copying it. The record, its partition
-    /// and every error are what `send(…value:…)` gives for the same bytes.
-    ///
-    /// `writeValue` must only append to the array (not read, change or remove what is in it),
-    /// and must not use this session. If it throws, nothing is sent and its error is rethrown.
-    public func send(
-        topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?, headers: [RecordHeader] = [], timestamp: Int64? = nil,
-        writingValue writeValue: (inout [UInt8]) throws -> Void
-    ) throws {
-        try state.pointee.send(
-            topic: topic, partition: partition, key: key, headers: headers, timestamp: timestamp ?? wallClockMillis(), producer: producer,
-            writingValue: writeValue)
         if !state.pointee.sealed.isEmpty { try submitSealed() }
     }
 
@@ -210,44 +191,6 @@ extension LogProducerSession {
             sealIfFull(t, p, sticky: sticky, count)
         }
 
-        /// `send` with the value written in place (see `LogProducerSession.send(…writingValue:)`).
-        ///
-        /// The value's size is known only once it is written, so the record goes into its
-        /// partition's open batch first and is checked afterwards. When the checks `send` makes
-        /// before appending would not have let it in there as it is (too large, the batch too
-        /// full for it, the partition offline), it is taken back out and sent through `send`
-        /// with the same bytes, which decides exactly as for any other record: the fast path
-        /// never changes where a record goes, in which order, or which error is thrown.
-        mutating func send(
-            topic: String, partition explicit: Int32?, key: UnsafeRawBufferPointer?, headers: [RecordHeader], timestamp: Int64,
-            producer: LogProducer, writingValue writeValue: (inout [UInt8]) throws -> Void
-        ) throws {
-            let t = try index(of: topic, producer)
-            let (partition, count) = try self.partition(explicit, key: key, topic: t, producer)
-            let p = Int(partition)
-            if topics[t].layout.offline[p] == nil {
-                openBuilder(t, p)
-                let mark = topics[t].builders[p].mark
-                let wasEmpty = topics[t].builders[p].isEmpty
-                let sizeBefore = topics[t].builders[p].estimatedSize
-                let value = try topics[t].builders[p].append(key: key, headers: headers, timestamp: timestamp, writingValue: writeValue)
-                let size = Self.estimatedSize(key: key, valueCount: value.count, headers: headers)
-                if size <= topics[t].layout.maxMessageBytes && (wasEmpty || sizeBefore + size <= topics[t].layout.batchLimit) {
-                    return sealIfFull(t, p, sticky: key == nil && explicit == nil && count > 1, count)
-                }
-                let bytes = Array(topics[t].builders[p].recordBytes[value])
-                topics[t].builders[p].rewind(to: mark)
-                return try bytes.withUnsafeBytes { bytes in
-                    try send(topic: topic, partition: explicit, key: key, value: bytes, headers: headers, timestamp: timestamp, producer: producer)
-                }
-            }
-            var bytes: [UInt8] = []
-            try writeValue(&bytes)
-            try bytes.withUnsafeBytes { bytes in
-                try send(topic: topic, partition: explicit, key: key, value: bytes, headers: headers, timestamp: timestamp, producer: producer)
-            }
-        }
-
         /// The partition of a record to topic `t` and the topic's partition count: `explicit`
         /// when given, else murmur2 of the key, else the sticky one.
         @inline(__always)
@@ -273,7 +216,7 @@ extension LogProducerSession {
         /// Gives partition `p` of topic `t` a builder with a buffer if it has none yet.
         @inline(__always)
         mutating func openBuilder(_ t: Int, _ p: Int) {
-            if topics[t].builders[p].isEmpty && topics[t].builders[p].recordBytes.capacity == 0 {
+            if topics[t].builders[p].isEmpty && topics[t].builders[p].reservedBytes == 0 {
                 topics[t].builders[p] = spares.popLast() ?? RecordBatchBuilder(capacity: builderCapacity)
             }
         }
