@@ -60,7 +60,7 @@ extension JSONWritable {
     /// - Throws: what `write(json:)` throws (then `body` is not called), or what `body` throws.
     public func withJSON(spill: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var writer = JSONWriter()
-        spill.removeAll(keepingCapacity: true)
+        if !spill.isEmpty { spill.removeAll(keepingCapacity: true) }  // (a call, even on an empty array)
         swap(&writer.storage, &spill)
         defer { swap(&writer.storage, &spill) }
         try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: JSONWriter.scratchCapacity) { scratch in
