@@ -42,26 +42,6 @@ struct LogProducerSessionTests {
         try log.close()
     }
 
-    /// A session that seals a batch per partition at every flush gets as many emptied builders
-    /// back for the next round (up to 32): its batches do not start small and grow again.
-    @Test func aSessionGetsBackABuilderForEachBatchItSealed() throws {
-        let dir = TemporaryDirectory()
-        let log = try LogManager(directory: dir.path, options: noBackground)
-        try log.createTopic("t", partitions: 24)
-        let producer = LogProducer(log: log)
-        let session = producer.makeSession()
-        for round in 0..<3 {
-            for p in 0..<Int32(24) {
-                try session.send(topic: "t", partition: p, key: nil, value: Self.value(round, Int(p)), timestamp: Int64(round))
-            }
-            try session.flush()
-            // Round 0's builders reach the pool only once written, after its hand-over.
-            if round > 0 { #expect(session.spareCount == 24, "round \(round)") }
-        }
-        try producer.close()
-        try log.close()
-    }
-
     @Test func recordsWithoutAKeyStickToAPartitionUntilItsBatchIsFull() throws {
         let dir = TemporaryDirectory()
         let log = try LogManager(directory: dir.path, options: noBackground)

@@ -179,16 +179,11 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     private var pendingBytes = 0
     private var compressorsRunning = 0
     private var stickyCounter: UInt32 = 0
-    /// Emptied builders and batch buffers, reused so that steady-state producing allocates,
-    /// faults in and grows no new buffers. Each pool holds at most `poolBytes` of memory rather
-    /// than a fixed number of buffers: a pipeline's stream threads seal a batch per output
-    /// partition at every commit, dozens at once, and a pool of a few let most of them go, so
-    /// that the next batches started small and grew (copying) again.
+    /// Emptied builders and batch buffers, reused so that steady-state producing allocates (and
+    /// page-faults in) no new megabyte buffers.
     private var freeBuilders: [RecordBatchBuilder] = []
-    private var freeBuilderBytes = 0
     private var freeBuffers: [[UInt8]] = []
-    private var freeBufferBytes = 0
-    private var poolBytes: Int { configuration.bufferMemory / 4 }
+    private static let poolLimit = 8
 
     public init(log: LogManager, configuration: LogProducerConfiguration = LogProducerConfiguration()) {
         self.log = log
@@ -261,7 +256,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         }
         if topicTable[t].accumulators[p] == nil {
             topicTable[t].accumulators[p] = Accumulator(
-                builder: takeFreeBuilder() ?? RecordBatchBuilder(capacity: configuration.batchSize + configuration.batchSize / 8),
+                builder: freeBuilders.popLast() ?? RecordBatchBuilder(capacity: configuration.batchSize + configuration.batchSize / 8),
                 id: nextBatchId, createdNanos: monotonicNanos())
             nextBatchId += 1
             openBatches += 1
@@ -437,7 +432,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         var encoded: EncodedBatch?
         var failure: (any Error)?
         condition.lock()
-        var bytes = takeFreeBuffer() ?? []
+        var bytes = freeBuffers.popLast() ?? []
         condition.unlock()
         do {
             try encoders.with(batch.compression, batch.level) { try $0.encode(batch.accumulator.builder, into: &bytes) }
@@ -452,10 +447,7 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
         var builder = batch.accumulator.builder
         builder.reset()
         condition.lock()
-        if freeBuilderBytes + builder.reservedBytes <= poolBytes {
-            freeBuilderBytes += builder.reservedBytes
-            freeBuilders.append(builder)
-        }
+        if freeBuilders.count < Self.poolLimit { freeBuilders.append(builder) }
         if let index = queue.lastIndex(where: { $0.slot == batch.slot }) {
             if let encoded {
                 queue[index].batch = encoded
@@ -524,9 +516,8 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
             condition.lock()
             for (index, batch) in work.enumerated() { batch.tracker?.complete(sessionFailures[index]) }
             queuedBytes -= work.reduce(0) { $0 + $1.bytes.count }
-            while var buffer = work.popLast()?.bytes, freeBufferBytes + buffer.capacity <= poolBytes {
+            while freeBuffers.count < Self.poolLimit, var buffer = work.popLast()?.bytes {
                 buffer.removeAll(keepingCapacity: true)
-                freeBufferBytes += buffer.capacity
                 freeBuffers.append(buffer)
             }
             inFlight -= written
@@ -678,25 +669,11 @@ extension LogProducer {
             nextBatchId += 1
         }
         var taken: [RecordBatchBuilder] = []
-        while taken.count < min(spares, batches.count), let builder = takeFreeBuilder() { taken.append(builder) }
+        while taken.count < min(spares, batches.count), let builder = freeBuilders.popLast() { taken.append(builder) }
         batches.removeAll(keepingCapacity: true)
         condition.broadcast()
         if pendingCompression.count > compressorsRunning { help = popPendingCompression() }
         return taken
-    }
-
-    /// A pooled builder, if any. Under the lock.
-    private func takeFreeBuilder() -> RecordBatchBuilder? {
-        guard let builder = freeBuilders.popLast() else { return nil }
-        freeBuilderBytes -= builder.reservedBytes
-        return builder
-    }
-
-    /// A pooled batch buffer, if any. Under the lock.
-    private func takeFreeBuffer() -> [UInt8]? {
-        guard let buffer = freeBuffers.popLast() else { return nil }
-        freeBufferBytes -= buffer.capacity
-        return buffer
     }
 
     /// Compresses, on the calling thread, waiting batches that were sealed no later than

@@ -74,9 +74,6 @@ public final class LogProducerSession {
         if !state.pointee.sealed.isEmpty { try submitSealed() }
     }
 
-    /// Emptied builders the session holds for its next batches (for tests).
-    var spareCount: Int { state.pointee.spares.count }
-
     /// `send` for byte arrays.
     public func send(
         topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader] = [], timestamp: Int64? = nil
@@ -148,9 +145,7 @@ extension LogProducerSession {
     }
 
     struct State {
-        /// Emptied builders kept for the next batches: about as many as a stream thread seals
-        /// at a commit (a batch per output partition).
-        static let spareLimit = 32
+        static let spareLimit = 4
         let builderCapacity: Int
         var topics: [OpenTopic] = []
         /// Index in `topics` of the last topic sent to.
