@@ -36,9 +36,12 @@ public struct StringSerde: Serde {
     public func encode(_ value: String, into bytes: inout [UInt8]) { bytes.append(contentsOf: value.utf8) }
 
     /// The string's own UTF-8 (no copy for a native string; a small one is copied to the stack).
+    /// Read in place, not through `withUTF8` on a copy: that copy cost a retain and a release
+    /// per record.
     public func withEncoded(_ value: String, scratch: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var value = value
-        try value.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+        if try value.utf8.withContiguousStorageIfAvailable({ try body(UnsafeRawBufferPointer($0)) }) != nil { return }
+        var native = value  // a bridged string: made native first
+        try native.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
     }
 
     public func decode(_ bytes: UnsafeRawBufferPointer) throws -> String {

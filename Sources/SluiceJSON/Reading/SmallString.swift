@@ -41,10 +41,10 @@ public enum SmallString {
     }
 
     /// The code units of `string` as two little-endian words and their count, when it is a
-    /// small ASCII string (unused bytes are zero); nil for any other string.
+    /// small ASCII string (unused bytes are zero); nil for any other string. Only for callers
+    /// that saw `available` true (read once and kept: each read of it is a `swift_once` call).
     @inlinable @inline(__always)
     static func asciiWords(of string: String) -> (leading: UInt64, trailing: UInt64, count: Int)? {
-        guard available else { return nil }
         let (leading, trailing) = unsafeBitCast(string, to: (UInt64, UInt64).self)
         guard trailing &>> 60 == 0xE else { return nil }
         return (leading, trailing & 0x00FF_FFFF_FFFF_FFFF, Int(truncatingIfNeeded: (trailing &>> 56) & 0x0F))

@@ -125,6 +125,10 @@ public struct JSONWriter {
     /// value, in the same reservation (a literal's bytes live as long as the program).
     var pendingKey: UnsafeBufferPointer<UInt8>?
 
+    /// `SmallString.available`, read once per writer rather than once per string (each read
+    /// of the lazily checked global is a `swift_once` call).
+    let smallStrings = SmallString.available
+
     /// A writer that appends to `bytes`.
     public init(bytes: [UInt8] = []) {
         storage = bytes
@@ -182,7 +186,7 @@ public struct JSONWriter {
     public mutating func string(_ value: String) {
         // Ids and codes are mostly small ASCII strings: their bytes are the string's own two
         // words, tested for escapes and stored as they are (no copy to the stack, no call).
-        if let (leading, trailing, count) = SmallString.asciiWords(of: value),
+        if smallStrings, let (leading, trailing, count) = SmallString.asciiWords(of: value),
             JSONWriter.noEscapes(leading, trailing, count: count)
         {
             return emit(upTo: 18) { p in
