@@ -273,6 +273,30 @@ struct GroupCoordinatorTimeoutTests {
         #expect(answers[0].value?.members.count == 5)
     }
 
+    /// A process that says how many members it starts (`initialRebalanceMembers`) gets its
+    /// first generation as soon as they are all in, not after the delay; a member beyond the
+    /// count still joins, through an ordinary rebalance.
+    @Test func theInitialRebalanceCompletesOnceTheExpectedMembersJoined() throws {
+        let f = try CoordinatorFixture {
+            $0.initialRebalanceDelayMs = 100
+            $0.initialRebalanceMembers = 3
+        }
+        let c1 = f.join(client: "c1")
+        let c2 = f.join(client: "c2")
+        f.advance(10)
+        #expect(c1.isParked && c2.isParked)  // two of three: the delay still runs
+        let c3 = f.join(client: "c3")
+        #expect(c1.value?.generationId == 1 && c2.value?.generationId == 1 && c3.value?.generationId == 1)
+        #expect(c1.value?.members.count == 3)
+        for (answer, client) in [(c1, "c1"), (c2, "c2"), (c3, "c3")] {
+            if let member = f.joined(answer, client: client) { f.sync(member) }
+        }
+        #expect(f.state() == .stable)
+        let c4 = f.join(client: "c4")
+        #expect(c4.isParked)
+        #expect(f.state() == .preparingRebalance)
+    }
+
     // MARK: Timer thread
 
     /// The coordinator's own timer thread fires timeouts; a callback it runs (here the answer to

@@ -13,11 +13,13 @@ extension Pipeline {
         try validate()
         // Kafka's `group.initial.rebalance.delay.ms`, short: the instance's stream threads join
         // each group within a few milliseconds of each other, and waiting for all of them
-        // spares the first one a rebalance after it took every partition. Each join within the
-        // delay extends it once more (as in Kafka), so the first generation forms two delays
-        // after the first join; a fine timer keeps that close to 40 ms rather than 150.
+        // spares the first one a rebalance after it took every partition. Every branch's group
+        // gets one member per stream thread, so once that many are in, the first generation
+        // forms at once; the delay (extended by each join, as in Kafka, so about 40 ms with the
+        // fine timer) only covers a thread that is late.
         var coordinator = GroupCoordinator.Configuration()
         coordinator.initialRebalanceDelayMs = 20
+        coordinator.initialRebalanceMembers = max(1, options.threads)
         coordinator.timerIntervalMs = 10
         let backend = try EmbeddedBackend(directory: options.dataDirectory, coordinator: coordinator)
         defer { try? backend.close() }
@@ -63,7 +65,7 @@ final class PipelineRunner: Sendable {
         var lastConsumed = 0
         var lastTime = Date()
         while true {
-            Thread.sleep(forTimeInterval: options.untilIdle ? 0.02 : 0.2)
+            Thread.sleep(forTimeInterval: options.untilIdle ? 0.005 : 0.2)
             if ShutdownSignal.requested.load(ordering: .relaxed) { break }
             if threads.contains(where: { $0.error != nil }) { break }
             if options.untilIdle {

@@ -138,6 +138,7 @@ extension ClassicGroup {
         case .preparingRebalance:
             initialRebalance?.newMemberAdded = true
             completeJoinIfReady(now: now, outbox: &outbox)
+            completeInitialJoinIfAllExpectedJoined(now: now, outbox: &outbox)
         default:
             prepareRebalance(now: now, reason: "member \(id) joined", outbox: &outbox)
         }
@@ -253,6 +254,16 @@ extension ClassicGroup {
         guard state == .preparingRebalance, initialRebalance == nil else { return }
         let everyoneJoined = members.values.allSatisfy { $0.awaitingJoin != nil } && pendingMembers.isEmpty
         if everyoneJoined { completeJoin(now: now, outbox: &outbox) }
+    }
+
+    /// Ends the initial rebalance's join phase early once `initialRebalanceMembers` members
+    /// wait in JoinGroup (and no handed-out member id is outstanding): the delay exists only
+    /// to let the members that are coming arrive.
+    mutating func completeInitialJoinIfAllExpectedJoined(now: Int64, outbox: inout Outbox) {
+        guard state == .preparingRebalance, initialRebalance != nil, let expected = initialRebalanceMembers,
+            members.count >= expected, pendingMembers.isEmpty, members.values.allSatisfy({ $0.awaitingJoin != nil })
+        else { return }
+        completeJoin(now: now, outbox: &outbox)
     }
 
     /// Ends the join phase: drops dynamic members that did not rejoin, bumps the generation,

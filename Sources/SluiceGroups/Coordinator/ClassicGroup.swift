@@ -56,12 +56,15 @@ struct ClassicGroup {
 
     /// `group.initial.rebalance.delay.ms`.
     let initialRebalanceDelayMs: Int64
+    /// `GroupCoordinator.Configuration.initialRebalanceMembers`.
+    let initialRebalanceMembers: Int?
     /// Kafka's `classicGroupNewMemberJoinTimeoutMs`: how long a new member may wait in JoinGroup.
     let newMemberJoinTimeoutMs: Int64
 
-    init(groupId: String, initialRebalanceDelayMs: Int64, newMemberJoinTimeoutMs: Int64) {
+    init(groupId: String, initialRebalanceDelayMs: Int64, initialRebalanceMembers: Int? = nil, newMemberJoinTimeoutMs: Int64) {
         self.groupId = groupId
         self.initialRebalanceDelayMs = initialRebalanceDelayMs
+        self.initialRebalanceMembers = initialRebalanceMembers
         self.newMemberJoinTimeoutMs = newMemberJoinTimeoutMs
     }
 

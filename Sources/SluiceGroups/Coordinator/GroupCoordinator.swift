@@ -26,6 +26,12 @@ public final class GroupCoordinator: Sendable {
         /// starting consumers lands in one generation; embedded members all live in one process
         /// and join within microseconds, so the embedded default is 0.
         public var initialRebalanceDelayMs: Int64 = 0
+        /// How many members a group's first generation waits for: once that many wait in
+        /// JoinGroup, the initial rebalance completes without waiting out
+        /// `initialRebalanceDelayMs`. For a process that knows how many members it starts (a
+        /// pipeline's stream threads each join every branch's group at once); nil leaves it to
+        /// the delay, as in Kafka. Members beyond the count still join (with a rebalance).
+        public var initialRebalanceMembers: Int?
         /// `group.min.session.timeout.ms` / `group.max.session.timeout.ms`.
         public var minSessionTimeoutMs: Int32 = 6_000
         public var maxSessionTimeoutMs: Int32 = 1_800_000
@@ -86,7 +92,7 @@ public final class GroupCoordinator: Sendable {
             let group = Group(
                 ClassicGroup(
                     groupId: id, initialRebalanceDelayMs: configuration.initialRebalanceDelayMs,
-                    newMemberJoinTimeoutMs: configuration.newMemberJoinTimeoutMs))
+                    initialRebalanceMembers: configuration.initialRebalanceMembers, newMemberJoinTimeoutMs: configuration.newMemberJoinTimeoutMs))
             groups[id] = group
             return group
         }
