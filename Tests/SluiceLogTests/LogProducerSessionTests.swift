@@ -265,4 +265,60 @@ struct LogProducerSessionTests {
         try producer.close()
         try log.close()
     }
+
+    @Test("once there are as many sessions as cores, each compresses its own batches, and every record lands in order")
+    func sessionsThatFillTheCoresCompressTheirOwnBatches() throws {
+        let dir = TemporaryDirectory()
+        let log = try LogManager(directory: dir.path, options: noBackground)
+        try log.createTopic("orders", partitions: 3)
+        var configuration = LogProducerConfiguration()
+        configuration.batchSize = 8 << 10  // many sealed batches per session
+        let producer = LogProducer(log: log, configuration: configuration)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var idle = (0..<cores - 1).map { _ in producer.makeSession() }
+        #expect(!producer.sessionsCompressTheirOwnBatches, "fewer sessions than cores: the compressor threads compress")
+        idle.append(producer.makeSession())
+        #expect(producer.sessionsCompressTheirOwnBatches)
+        idle.removeLast()
+        #expect(!producer.sessionsCompressTheirOwnBatches, "a session's deinit counts it out")
+        idle.removeAll()
+
+        // One session per core, all open before any sends: each compresses its own batches.
+        let opened = Atomic<Int>(0)
+        let failures = Mutex<[String]>([])
+        let done = DispatchGroup()
+        for sender in 0..<cores {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                let session = producer.makeSession()
+                opened.add(1, ordering: .sequentiallyConsistent)
+                while opened.load(ordering: .sequentiallyConsistent) < cores { usleep(100) }
+                if !producer.sessionsCompressTheirOwnBatches { failures.withLock { $0.append("sender \(sender): not compressing its own") } }
+                do {
+                    for i in 0..<3_000 {
+                        try session.send(topic: "orders", key: Array("customer-\(i % 31)".utf8), value: Self.value(sender, i), timestamp: 1)
+                    }
+                    try session.flush()
+                } catch {
+                    failures.withLock { $0.append("sender \(sender): \(error)") }
+                }
+            }.start()
+        }
+        done.wait()
+        #expect(failures.withLock { $0 } == [])
+        var perSender: [Int: Int] = [:]
+        for id in 0..<Int32(3) {
+            var last: [Int: Int] = [:]
+            for record in try readAll(try log.partition("orders", id)) {
+                let (sender, n) = Self.parse(record)
+                #expect(n > last[sender, default: -1], "sender \(sender) out of order in partition \(id)")
+                last[sender] = n
+                perSender[sender, default: 0] += 1
+            }
+        }
+        #expect(perSender == Dictionary(uniqueKeysWithValues: (0..<cores).map { ($0, 3_000) }))
+        try producer.close()
+        try log.close()
+    }
 }

@@ -70,6 +70,9 @@ public typealias RecordCompletion = @Sendable (Result<RecordAcknowledgement, any
 /// writer thread appends and fsyncs them in order. A caller sending one record at a time still
 /// produces full compressed batches and shares fsyncs.
 ///
+/// Once there are as many sessions as cores, each session compresses its own batches on its
+/// thread instead (see `compressesOnSubmittingThread`).
+///
 /// Partitioning is Kafka's: an explicit partition wins; a keyed record goes to
 /// `murmur2(key) % partitions`; records without a key stick to one partition until its batch is
 /// full, then move on (sticky partitioning, KIP-480).
@@ -178,6 +181,9 @@ public final class LogProducer: @unchecked Sendable {  // all mutable state is g
     /// Uncompressed bytes in `pendingCompression`; counts toward `buffer.memory`.
     private var pendingBytes = 0
     private var compressorsRunning = 0
+    /// Open sessions (`LogProducerSession`s not yet deinitialized).
+    private var openSessions = 0
+    private let cores = ProcessInfo.processInfo.activeProcessorCount
     private var stickyCounter: UInt32 = 0
     /// Emptied builders and batch buffers, reused so that steady-state producing allocates (and
     /// page-faults in) no new megabyte buffers.
@@ -636,17 +642,19 @@ extension LogProducer {
 
     /// Hands a session's sealed batches to the compressors and the writer, in order, with one
     /// lock acquisition: reserves their write slots, counts them in `tracker` and toward
-    /// `buffer.memory`. Blocks first while `buffer.memory` is full (backpressure). When the
-    /// compressors are behind, compresses the oldest waiting batch on the calling thread.
+    /// `buffer.memory`. Blocks first while `buffer.memory` is full (backpressure). Compresses
+    /// as many batches on the calling thread as it hands over when sessions fill the cores
+    /// (`compressesOnSubmittingThread`), else one when the compressors are behind; the oldest
+    /// waiting first, either way.
     /// - Returns: emptied builders from the pool for the session's next batches, `spares` at most.
     /// - Throws: when the producer is closed (the batches are dropped).
     func submit(_ batches: inout [SessionBatch], tracker: FlushTracker, spares: Int) throws -> [RecordBatchBuilder] {
         guard !batches.isEmpty else { return [] }
-        var help: SealedBatch?
+        var help: [SealedBatch] = []
         condition.lock()
         defer {
             condition.unlock()
-            if let help { encodeAndQueue(help) }
+            for batch in help { encodeAndQueue(batch) }
         }
         while queuedBytes + pendingBytes >= configuration.bufferMemory && !closed { condition.wait() }
         guard !closed else {
@@ -670,10 +678,44 @@ extension LogProducer {
         }
         var taken: [RecordBatchBuilder] = []
         while taken.count < min(spares, batches.count), let builder = freeBuilders.popLast() { taken.append(builder) }
+        if compressesOnSubmittingThread {
+            while help.count < batches.count, let batch = popPendingCompression() { help.append(batch) }
+        } else {
+            condition.broadcast()
+            if pendingCompression.count > compressorsRunning, let batch = popPendingCompression() { help.append(batch) }
+        }
         batches.removeAll(keepingCapacity: true)
-        condition.broadcast()
-        if pendingCompression.count > compressorsRunning { help = popPendingCompression() }
         return taken
+    }
+
+    /// Whether sessions compress what they submit on their own thread: once there are as many
+    /// sessions as cores. Why: those threads already keep every core busy, so a compressor
+    /// thread only time-slices with one of them, and that one falls behind the others and
+    /// finishes its share of the work last (measured on the order-events pipeline: its two
+    /// stream threads ran at 86 % and 66 % of a core, and the run ended on the slower one).
+    /// Compressing on the sending thread keeps each thread's work its own. Under `condition`.
+    var compressesOnSubmittingThread: Bool {
+        openSessions >= cores
+    }
+
+    /// `compressesOnSubmittingThread`, for tests.
+    var sessionsCompressTheirOwnBatches: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return compressesOnSubmittingThread
+    }
+
+    /// Counts a session from its creation to its deinitialization.
+    func sessionOpened() {
+        condition.lock()
+        openSessions += 1
+        condition.unlock()
+    }
+
+    func sessionClosed() {
+        condition.lock()
+        openSessions -= 1
+        condition.unlock()
     }
 
     /// Compresses, on the calling thread, waiting batches that were sealed no later than

@@ -50,11 +50,13 @@ public final class LogProducerSession {
         self.producer = producer
         state = .allocate(capacity: 1)
         state.initialize(to: State(builderCapacity: producer.sessionBuilderCapacity))
+        producer.sessionOpened()
     }
 
     deinit {
         state.pointee.sealAll()
         _ = try? producer.submit(&state.pointee.sealed, tracker: tracker, spares: 0)
+        producer.sessionClosed()
         state.deinitialize(count: 1)
         state.deallocate()
     }
