@@ -5,10 +5,10 @@ import Synchronization
 /// `WindowedAggregation` engine, its per-key changelog, and the forwarding of its results.
 ///
 /// - `.onUpdate`: updates are coalesced per batch (Kafka Streams' record cache): at the end of
-///   a batch each (key, window) that changed is forwarded once with its latest aggregate, in
-///   the order they first changed. A session merged into a larger one is not retracted
-///   downstream (Kafka forwards a tombstone; a `Record` always has a value) — use `.onClose`
-///   for sessions whose consumers need exact windows.
+///   a batch each (key, window) that changed is forwarded once with its latest state, in the
+///   order they first changed. With `retract`, a session merged into a larger one is forwarded
+///   to it (`aggregateWithTombstones`: nil, Kafka's tombstone for the replaced windowed key);
+///   without, it is not forwarded at all (a `Record` always has a value).
 /// - `.onClose`: each window's final aggregate is forwarded once, when stream time closes it.
 ///
 /// Each source record is applied once: a replayed copy (after a crash, or duplicated through a
@@ -35,9 +35,12 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
     private let changelog: Changelog
     @usableFromInline let context: TaskContext
     @usableFromInline let downstream: Emit<Windowed<Key>, Aggregate>
+    /// Where a session that a merge replaced goes (`aggregateWithTombstones`); nil: nowhere.
+    @usableFromInline let retract: ((Windowed<Key>, Int64) throws -> Void)?
 
     @usableFromInline var results: [Engine.Result] = []
-    /// `.onUpdate`: the latest update per (key, window) this batch, in first-change order.
+    /// `.onUpdate`: the latest change per (key, window) this batch, in first-change order: an
+    /// update, or (with `retract`) a removal.
     @usableFromInline var updates: [Engine.Result] = []
     @usableFromInline var updateIndex: [Windowed<Key>: Int] = [:]
     @usableFromInline var updateTimestamps: [Int64] = []
@@ -53,9 +56,11 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
     @usableFromInline
     init(
         name: String, engine: Engine, keySerde: any Serde<Key>, valueSerde: any Serde<Value>, aggregateSerde: any Serde<Aggregate>,
-        lateRecordsTopic: String?, context: TaskContext, downstream: @escaping Emit<Windowed<Key>, Aggregate>
+        lateRecordsTopic: String?, context: TaskContext, downstream: @escaping Emit<Windowed<Key>, Aggregate>,
+        retract: ((Windowed<Key>, Int64) throws -> Void)? = nil
     ) throws {
         self.name = name
+        self.retract = retract
         self.engine = engine
         self.keySerde = keySerde
         self.valueSerde = valueSerde
@@ -95,7 +100,8 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
             let result = results[index]
             let windowed = Windowed(key: result.key, window: result.window)
             switch result.kind {
-            case .updated:
+            case .updated, .removed:
+                if result.kind == .removed && retract == nil { continue }
                 if let index = updateIndex[windowed] {
                     updates[index] = result
                     updateTimestamps[index] = timestamp
@@ -104,8 +110,6 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
                     updates.append(result)
                     updateTimestamps.append(timestamp)
                 }
-            case .removed:
-                continue
             case .final:
                 if touchedSet.insert(result.key).inserted { touched.append(result.key) }
                 try downstream(windowed, result.aggregate, result.window.last)
@@ -119,7 +123,12 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
             lateSinceBatchStart = 0
         }
         for (result, timestamp) in zip(updates, updateTimestamps) {
-            try downstream(Windowed(key: result.key, window: result.window), result.aggregate, timestamp)
+            let windowed = Windowed(key: result.key, window: result.window)
+            if result.kind == .removed, let retract {
+                try retract(windowed, timestamp)
+            } else {
+                try downstream(windowed, result.aggregate, timestamp)
+            }
         }
         updates.removeAll(keepingCapacity: true)
         updateTimestamps.removeAll(keepingCapacity: true)

@@ -30,6 +30,24 @@ extension Stream {
         }
     }
 
+    /// Writes every record to `topic`, a nil value as a tombstone: a record with the key and no
+    /// value, which deletes the key from a table read from the topic and, once compacted, from
+    /// the topic itself (Kafka's `KTable#toStream().to(…)`). Such streams come from
+    /// `WindowedStream.aggregateWithTombstones`.
+    @inlinable
+    public func to<Wrapped>(_ topic: Topic<Key, Wrapped>) -> Sink where Value == Wrapped? {
+        finish(plan: plan.adding("to(\(topic.name))").adding(output: .external(topic.name))) { context in
+            let writer = TopicWriter(topic: topic.name, keySerde: topic.keySerde, valueSerde: topic.valueSerde, context: context)
+            return { key, value, timestamp in
+                if let value {
+                    try writer.write(key: key, value: value, timestamp: timestamp)
+                } else {
+                    try writer.writeTombstone(key: key, timestamp: timestamp)
+                }
+            }
+        }
+    }
+
     /// Runs a side effect for every record, such as a call to another service. The record's
     /// offset is committed only after `body` returned; a throw is retried per `retry`, then
     /// handed to the branch's error policy.
@@ -87,6 +105,18 @@ struct TopicWriter<Key, Value> {
         try keySerde.withEncoded(key, scratch: &context.keyScratch.pointer.pointee) { key in
             try send(key: key, value: value, partition: partition, withOrigin: carriesOrigin, timestamp: timestamp)
         }
+    }
+
+    /// A record with `key` and no value (a tombstone), partitioned as `write` would `key`.
+    @inlinable
+    func writeTombstone(key: Key?, timestamp: Int64) throws {
+        var keyBytes: [UInt8]?
+        if let key {
+            var bytes: [UInt8] = []
+            try keySerde.encode(key, into: &bytes)
+            keyBytes = bytes
+        }
+        try context.send(topic: topic, key: keyBytes, value: nil, timestamp: timestamp)
     }
 
     @inlinable

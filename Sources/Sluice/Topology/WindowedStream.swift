@@ -46,6 +46,55 @@ public struct WindowedStream<Key: Hashable & Sendable, Value>: Sendable {
                 repartition.keyed, repartitionedThrough: repartition.topic, initial: initial, serde: serde, named: name, merger: merger,
                 aggregator: aggregator)
         }
+        return windowStore(initial(), serde: serde, named: name, merger: merger, aggregator) { downstream in (downstream, nil) }
+    }
+
+    /// `aggregate`, as the changelog of a table of windows: each window's latest aggregate, and
+    /// nil for a session that a merge replaced — Kafka's tombstone for that windowed key, which
+    /// `to(_:)` writes as a record without a value. A table read from the output (a compacted
+    /// topic, `PipelineTestDriver.table`) then holds exactly the current sessions, where
+    /// `aggregate`'s output keeps the replaced ones too.
+    ///
+    /// Only session windows in `.onUpdate` mode replace windows; other windows never give nil,
+    /// and `.onClose` forwards final sessions only.
+    @inlinable
+    public func aggregateWithTombstones<Aggregate>(
+        _ initial: @escaping @autoclosure @Sendable () -> Aggregate, serde: some Serde<Aggregate>, named name: String? = nil,
+        merger: (@Sendable (inout Aggregate, Aggregate) -> Void)? = nil,
+        _ aggregator: @escaping @Sendable (inout Aggregate, Value) -> Void
+    ) -> Stream<Windowed<Key>, Aggregate?> {
+        if let merger, let repartition = grouped.repartition, windows.isFixed {
+            // Fixed windows never merge: nothing to retract.
+            let windows = preAggregated(
+                repartition.keyed, repartitionedThrough: repartition.topic, initial: initial, serde: serde, named: name, merger: merger,
+                aggregator: aggregator)
+            return windows.then(plan: windows.plan) { _, downstream in { key, value, timestamp in try downstream(key, value, timestamp) } }
+        }
+        return windowStore(initial(), serde: serde, named: name, merger: merger, aggregator) { downstream in
+            ({ windowed, aggregate, timestamp in try downstream(windowed, aggregate, timestamp) }, { windowed, timestamp in try downstream(windowed, nil, timestamp) })
+        }
+    }
+
+    /// `aggregateWithTombstones` with JSON for the aggregate's changelog.
+    @inlinable
+    public func aggregateWithTombstones<Aggregate: Codable & Sendable>(
+        _ initial: @escaping @autoclosure @Sendable () -> Aggregate, named name: String? = nil,
+        merger: (@Sendable (inout Aggregate, Aggregate) -> Void)? = nil,
+        _ aggregator: @escaping @Sendable (inout Aggregate, Value) -> Void
+    ) -> Stream<Windowed<Key>, Aggregate?> {
+        aggregateWithTombstones(initial(), serde: JSONSerde<Aggregate>(), named: name, merger: merger, aggregator)
+    }
+
+    /// The window store of `aggregate` (not pre-aggregated) and where it forwards: `forward`
+    /// turns the stream's downstream into the store's (updates and finals, and replaced sessions).
+    @inlinable
+    func windowStore<Aggregate, Output>(
+        _ initial: @escaping @autoclosure @Sendable () -> Aggregate, serde: some Serde<Aggregate>, named name: String?,
+        merger: (@Sendable (inout Aggregate, Aggregate) -> Void)?, _ aggregator: @escaping @Sendable (inout Aggregate, Value) -> Void,
+        forward: @escaping @Sendable (@escaping Emit<Windowed<Key>, Output>) -> (
+            Emit<Windowed<Key>, Aggregate>, ((Windowed<Key>, Int64) throws -> Void)?
+        )
+    ) -> Stream<Windowed<Key>, Output> {
         let (windows, graceMs, emit, lateRecordsTopic) = (windows, graceMs, emit, lateRecordsTopic)
         let (plan, storeName) = aggregatePlan(named: name) {
             _ = try WindowedAggregation<Key, Value, Aggregate>(
@@ -55,9 +104,10 @@ public struct WindowedStream<Key: Hashable & Sendable, Value>: Sendable {
         return grouped.stream.then(plan: plan) { context, downstream in
             let engine = try WindowedAggregation<Key, Value, Aggregate>(
                 windows: windows, grace: graceMs, emit: emit, initializer: initial, aggregator: aggregator, merger: merger)
+            let (updates, retract) = forward(downstream)
             let store = try WindowAggregateStore(
                 name: storeName, engine: engine, keySerde: keySerde, valueSerde: valueSerde, aggregateSerde: aggregateSerde,
-                lateRecordsTopic: lateRecordsTopic, context: context, downstream: downstream)
+                lateRecordsTopic: lateRecordsTopic, context: context, downstream: updates, retract: retract)
             return { key, value, timestamp in try store.process(key: key, value: value, timestamp: timestamp) }
         }
     }
