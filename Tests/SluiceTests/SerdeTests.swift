@@ -88,6 +88,27 @@ struct SerdeTests {
         }
     }
 
+    /// A serde made where the type is only known to be `Codable` finds the reader and writer at
+    /// run time; made where it is concrete, it calls them directly. Both write and read alike.
+    @Test func theSerdeChosenAtRunTimeAndTheStaticOneAgree() throws {
+        func madeGenerically<Value: Codable & Sendable>(_: Value.Type) -> JSONSerde<Value> { JSONSerde<Value>() }
+        let dynamic = madeGenerically(FastShipment.self)
+        let direct = JSONSerde<FastShipment>()
+        for shipment in Self.shipments.map(FastShipment.init) {
+            var viaDynamic: [UInt8] = []
+            try dynamic.encode(shipment, into: &viaDynamic)
+            var scratch: [UInt8] = []
+            var viaDirect: [UInt8] = []
+            try direct.withEncoded(shipment, scratch: &scratch) { viaDirect = Array($0) }
+            #expect(viaDirect == viaDynamic)
+            #expect(try viaDirect.withUnsafeBytes { try dynamic.decode($0) } == shipment)
+            #expect(try viaDynamic.withUnsafeBytes { try direct.decode($0) } == shipment)
+        }
+        for serde in [dynamic, direct] {
+            #expect(throws: SerdeError.self) { _ = try Array(#"{"order_id":1}"#.utf8).withUnsafeBytes { try serde.decode($0) } }
+        }
+    }
+
     @Test func encodeAppendsToTheCallersBytes() throws {
         var bytes = Array("key=".utf8)
         try JSONSerde<FastShipment>().encode(FastShipment(Self.shipments[0]), into: &bytes)

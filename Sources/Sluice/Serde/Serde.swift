@@ -124,11 +124,11 @@ public struct BytesSerde: Serde {
 /// to `Sendable` is unchecked for the reason `JSONCodec`'s is.)
 public struct JSONSerde<Value: Codable & Sendable>: Serde, @unchecked Sendable {
     /// `JSONCodec.decodeBody` of the snake_case codec.
-    private let decodeBody: (UnsafeRawBufferPointer) throws -> Value
+    @usableFromInline let decodeBody: (UnsafeRawBufferPointer) throws -> Value
     /// `JSONCodec.encodeBody` of the snake_case codec.
-    private let encodeBody: (Value, inout [UInt8]) throws -> Void
+    @usableFromInline let encodeBody: (Value, inout [UInt8]) throws -> Void
     /// `JSONCodec.withEncodedBody` of the snake_case codec.
-    private let withEncodedBody: (Value, inout [UInt8], (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    @usableFromInline let withEncodedBody: (Value, inout [UInt8], (UnsafeRawBufferPointer) throws -> Void) throws -> Void
 
     public init() {
         let codec = JSONCodec<Value>(keyDecodingStrategy: .convertFromSnakeCase, keyEncodingStrategy: .convertToSnakeCase)
@@ -200,5 +200,23 @@ public struct SerdeError: Error, CustomStringConvertible {
         if let decoding = error as? DecodingError, let json = decoding.jsonError { return json.description }
         if let encoding = error as? EncodingError, let json = encoding.jsonError { return json.description }
         return String(describing: error)
+    }
+}
+
+extension JSONSerde where Value: JSONReadable & JSONWritable {
+    /// The serde of a type with its own reader and writer, which it always uses (as `init()`
+    /// would choose at run time).
+    ///
+    /// Why a second init: `init()` only knows `Value: Codable`, so it reaches the reader and the
+    /// writer through their conformances, from unspecialized code, per record. This one is
+    /// inlinable and knows the conformances statically: made where `Value` is a concrete type
+    /// (`Topic(_:)` in a pipeline), its closures call `Value`'s `init(json:)` and `write(json:)`
+    /// directly, specialized for it.
+    @inlinable
+    public init() {
+        let decoder = FastJSONDecoder()  // the reader's keys are spelled as in the bytes
+        decodeBody = { try decoder.read(Value.self, from: $0) }
+        encodeBody = { try $0.writeJSON(into: &$1) }
+        withEncodedBody = { try $0.withJSON(spill: &$1, $2) }
     }
 }

@@ -19,6 +19,15 @@ extension Topic where Key == String, Value: Codable & Sendable {
     }
 }
 
+extension Topic where Key == String, Value: Codable & Sendable & JSONReadable & JSONWritable {
+    /// String keys, JSON values read and written by the type's own reader and writer, called
+    /// directly (see `JSONSerde`'s init for such types).
+    @inlinable
+    public init(_ name: String) {
+        self.init(name, key: StringSerde(), value: JSONSerde<Value>())
+    }
+}
+
 extension Topic where Key == String, Value == String {
     public init(_ name: String) {
         self.init(name, key: StringSerde(), value: StringSerde())

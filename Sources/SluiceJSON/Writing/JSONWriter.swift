@@ -31,6 +31,8 @@ extension JSONWritable {
     ///
     /// The value is written into stack memory with plain stores and appended to `bytes` once,
     /// at the end (or whenever that memory fills up), rather than growing the array per call.
+    /// Inlinable, as `withJSON`.
+    @inlinable
     public func writeJSON(into bytes: inout [UInt8]) throws {
         var writer = JSONWriter()
         swap(&writer.storage, &bytes)
@@ -58,6 +60,10 @@ extension JSONWritable {
     /// batch, so they need not be appended to an array first.
     ///
     /// - Throws: what `write(json:)` throws (then `body` is not called), or what `body` throws.
+    ///
+    /// Inlinable so that a caller that knows the type calls its `write(json:)` directly (and may
+    /// inline it), rather than through the conformance from unspecialized code.
+    @inlinable
     public func withJSON(spill: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var writer = JSONWriter()
         if !spill.isEmpty { spill.removeAll(keepingCapacity: true) }  // (a call, even on an empty array)
@@ -109,15 +115,15 @@ public struct JSONWriter {
         return storage + UnsafeBufferPointer(start: base, count: scratchCount)
     }
     /// The text, apart from the last `scratchCount` bytes, which are still in `scratch`.
-    var storage: [UInt8]
+    @usableFromInline var storage: [UInt8]
     /// Memory lent by `writeJSON(into:)` for the length of one call (empty otherwise): values
     /// go there with plain stores, and move to `storage` in one append when it fills up or the
     /// value is complete. A writer that has none appends to `storage` directly.
-    var scratch = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+    @usableFromInline var scratch = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
     /// How many bytes of `scratch` hold text.
-    var scratchCount = 0
+    @usableFromInline var scratchCount = 0
     /// How much stack `writeJSON(into:)` lends: room for every small record in one go.
-    static let scratchCapacity = 512
+    @usableFromInline static let scratchCapacity = 512
     /// Whether the next member or element needs a comma before it: a value was completed in
     /// the innermost open container.
     var needsComma = false
@@ -312,6 +318,7 @@ public struct JSONWriter {
     }
 
     /// Moves the text in `scratch` to the end of `storage`.
+    @usableFromInline
     mutating func flushScratch() {
         guard scratchCount > 0, let base = scratch.baseAddress else { return }
         storage.append(contentsOf: UnsafeBufferPointer(start: base, count: scratchCount))
