@@ -91,4 +91,35 @@ struct SessionTombstoneTests {
         }
         #expect(try driver.table(Self.sessions) == expected)
     }
+
+    /// Fixed windows never replace one another: through the pre-aggregating path (a `groupBy`
+    /// and a merger), `aggregateWithTombstones` gives `aggregate`'s table and no tombstone.
+    @Test func fixedWindowsGiveNoTombstones() throws {
+        let counts = Topic<String, Int>("counts")
+        let pipeline = Pipeline("web") {
+            Branch(group: "buckets", from: Self.clicks) { $0
+                .groupBy { "bucket-\($0 % 3)" }
+                .windowed(.tumbling(.milliseconds(100)), grace: .seconds(3_600))
+                .aggregateWithTombstones(0, named: "per-bucket", merger: { $0 += $1 }) { count, _ in count += 1 }
+                .mapKey { "\($0.key)@\($0.window.start)" }
+                .to(counts)
+            }
+        }
+        #expect(pipeline.describe().contains("preAggregate"))
+        var options = PipelineTestDriver.Options()
+        options.partitions = 2
+        options.maxPollRecords = 7
+        let driver = try PipelineTestDriver(pipeline, options: options)
+        var random = SplitMix64(seed: 11)
+        var expected: [String: Int] = [:]
+        for i in 0..<300 {
+            let value = Int(random.next() % 1_000)
+            let ts = Int64(i * 3)
+            try driver.pipe(Self.clicks, key: "user-\(i % 5)", value: value, timestamp: ts)
+            expected["bucket-\(value % 3)@\(ts / 100 * 100)", default: 0] += 1
+        }
+        try driver.process()
+        #expect(try driver.table(counts) == expected)
+        #expect(try driver.rawRecords(counts.name).allSatisfy { $0.value != nil })
+    }
 }

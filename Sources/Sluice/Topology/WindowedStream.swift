@@ -65,13 +65,14 @@ public struct WindowedStream<Key: Hashable & Sendable, Value>: Sendable {
     ) -> Stream<Windowed<Key>, Aggregate?> {
         if let merger, let repartition = grouped.repartition, windows.isFixed {
             // Fixed windows never merge: nothing to retract.
-            let windows = preAggregated(
+            let fixed = preAggregated(
                 repartition.keyed, repartitionedThrough: repartition.topic, initial: initial, serde: serde, named: name, merger: merger,
                 aggregator: aggregator)
-            return windows.then(plan: windows.plan) { _, downstream in { key, value, timestamp in try downstream(key, value, timestamp) } }
+            return fixed.then(plan: fixed.plan) { _, downstream in { key, value, timestamp in try downstream(key, value, timestamp) } }
         }
         return windowStore(initial(), serde: serde, named: name, merger: merger, aggregator) { downstream in
-            ({ windowed, aggregate, timestamp in try downstream(windowed, aggregate, timestamp) }, { windowed, timestamp in try downstream(windowed, nil, timestamp) })
+            let updates: Emit<Windowed<Key>, Aggregate> = { windowed, aggregate, timestamp in try downstream(windowed, aggregate, timestamp) }
+            return (updates, { windowed, timestamp in try downstream(windowed, nil, timestamp) })
         }
     }
 

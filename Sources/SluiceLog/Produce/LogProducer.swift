@@ -680,6 +680,7 @@ extension LogProducer {
         while taken.count < min(spares, batches.count), let builder = freeBuilders.popLast() { taken.append(builder) }
         if compressesOnSubmittingThread {
             while help.count < batches.count, let batch = popPendingCompression() { help.append(batch) }
+            if !pendingCompression.isEmpty { condition.broadcast() }  // others' batches, for the compressors
         } else {
             condition.broadcast()
             if pendingCompression.count > compressorsRunning, let batch = popPendingCompression() { help.append(batch) }
