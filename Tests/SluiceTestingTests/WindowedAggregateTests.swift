@@ -55,4 +55,39 @@ struct WindowedAggregateTests {
         #expect(throws: PipelineTestDriverError.self) { try driver.store("per-region", branch: "counts", as: [String: String].self) }
         #expect(throws: PipelineTestDriverError.self) { try driver.store("nope", branch: "counts", as: [String: Int].self) }
     }
+
+    /// Pre-aggregation (a `groupBy` and a merger over tumbling or hopping windows) with no
+    /// grace: records in order in one partition are all on time, so none may be lost on the
+    /// way through the partials, whatever order the keys' windows changed in within a batch.
+    @Test(arguments: [(1, false), (1_000, false), (1, true), (1_000, true)])
+    func preAggregationLosesNoRecordThatWasOnTimeInItsPartition(maxPollRecords: Int, hopping: Bool) throws {
+        let counts = Topic<String, Int>("region-counts")
+        let (size, advance): (Int64, Int64) = hopping ? (60_000, 30_000) : (60_000, 60_000)
+        let pipeline = Pipeline("shop") {
+            Branch(group: "stats", from: Topics.sales) { $0
+                .groupBy(\.region)
+                .windowed(hopping ? .hopping(size: size, advance: advance) : .tumbling(size: size))
+                .count(named: "per-minute")  // grace 0
+                .mapKey { "\($0.key)@\($0.window.start)" }
+                .to(counts)
+            }
+        }
+        #expect(pipeline.describe().contains("preAggregate"))
+        var options = PipelineTestDriver.Options()
+        options.maxPollRecords = maxPollRecords
+        let driver = try PipelineTestDriver(pipeline, options: options)
+        var expected: [String: Int] = [:]
+        let sales: [(String, Int64)] = [("a", 59_000), ("b", 59_000), ("a", 61_000), ("b", 61_000), ("c", 119_500), ("a", 120_000)]
+        for (n, (region, ts)) in sales.enumerated() {
+            try driver.pipe(Topics.sales, key: "\(n)", value: Sale(id: n, region: region, amount: 1, ts: ts), timestamp: ts)
+            var start = ts / advance * advance
+            while start + size > ts {
+                expected["\(region)@\(start)", default: 0] += 1
+                start -= advance
+            }
+        }
+        try driver.process()
+        #expect(try driver.table(counts) == expected)
+        #expect(driver.summary().branches[0].late == 0)
+    }
 }

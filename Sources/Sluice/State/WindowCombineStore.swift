@@ -22,8 +22,11 @@ import Synchronization
 /// Time: stream time is the largest partial timestamp seen (each partial carries its window's
 /// latest record timestamp); a window closes at `end + grace`, as in `WindowedAggregation`.
 /// `.onUpdate` forwards each changed window once per batch; `.onClose` forwards each window
-/// once, final, when it closes. A partial for a window that already closed here is counted as
-/// late and dropped (its records were on time upstream, where lateness is judged per record).
+/// once, final, when it closes. Each source partition writes its partials in window order
+/// (`WindowPartialStore`), so its own partials never close a window before its partial of that
+/// window arrives; a partial for a window that already closed here — another source partition
+/// ran ahead by more than the grace — is counted once as late and dropped (its records were on
+/// time upstream, where lateness is judged per record).
 ///
 /// Changelog: one record per (key, window), `WindowedSerde` key. Layout, version 1: `1`, `i64`
 /// latest timestamp, `u32` partial count, per partial `u32 source, u32 partition, i64 version,

@@ -99,6 +99,8 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
     }()
     private var changelogKey: [UInt8] = []
     private var changelogValue: [UInt8] = []
+    /// The windows a batch changed, with their key and its version, to write in window order.
+    private var partials: [(key: Key, window: OpenWindow, version: Int64)] = []
 
     @usableFromInline
     init(
@@ -210,14 +212,16 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
             context.metrics.late.add(live.pointee.lateSinceBatchStart, ordering: .relaxed)
             live.pointee.lateSinceBatchStart = 0
         }
+        // The partials go out in window order, whatever order their keys changed in: the
+        // second half's stream time is the largest partial timestamp it has seen, so a later
+        // window's partial read first would close an earlier window of another key before that
+        // key's partial arrives, dropping records that were on time here. In window order, no
+        // partial of this batch comes after one of a window that ends before its own.
         for key in live.pointee.changedKeys {
             guard var state = live.pointee.keys[key] else { continue }
             let version = AppliedOrigins<Key>.version(of: state.applied)
             for index in state.windows.indices where state.windows[index].changed {
-                let window = state.windows[index]
-                try writer.write(
-                    key: key, window: Window(start: window.start, end: window.start + size), aggregate: window.aggregate,
-                    timestamp: window.timestamp, version: version)
+                partials.append((key, state.windows[index], version))
                 state.windows[index].changed = false
             }
             state.changed = false
@@ -225,6 +229,18 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
             try writeChangelog(of: key, state)
         }
         live.pointee.changedKeys.removeAll(keepingCapacity: true)
+        if partials.count > 1 {
+            // By start, then first-change order (stable for equal starts).
+            var order = Array(partials.indices)
+            order.sort { (partials[$0].window.start, $0) < (partials[$1].window.start, $1) }
+            partials = order.map { partials[$0] }
+        }
+        for (key, window, version) in partials {
+            try writer.write(
+                key: key, window: Window(start: window.start, end: window.start + size), aggregate: window.aggregate,
+                timestamp: window.timestamp, version: version)
+        }
+        partials.removeAll(keepingCapacity: true)
         if live.pointee.streamTime >= live.pointee.nextSweep { try sweepClosedWindows() }
     }
 
