@@ -11,7 +11,9 @@ extension PipelineTestDriver {
     /// committed per the branch's AckMode, exactly as a stream thread does it.
     ///
     /// The first call starts the instances and forms their groups.
-    /// - Throws: a branch's failure (error policy `.fail`), as `PipelineError.branchFailed`;
+    /// - Throws: a branch's failure (error policy `.fail`), as `PipelineError.branchFailed`,
+    ///   once the other branches processed everything (a stopped branch stops only itself, as
+    ///   in production; it stays stopped, so later calls throw it again);
     ///   `notQuiescent` after `options.maxRounds` rounds that kept consuming (a branch feeding
     ///   its own input); `stuck` if the groups cannot settle.
     public func process() throws {
@@ -52,7 +54,13 @@ extension PipelineTestDriver {
                 continue
             }
             let idle = instances.allSatisfy(\.isIdle)
-            if view.isSettled && idle { return }
+            if view.isSettled && idle {
+                // As a run ends: the other branches went on to the end, then the failure.
+                for instance in instances {
+                    if let (group, error) = instance.firstBranchFailure { throw PipelineError.branchFailed(group, error) }
+                }
+                return
+            }
 
             // A round that changed nothing: the group protocol waits for time to pass.
             let since = stalledSince ?? .now
@@ -85,8 +93,10 @@ extension PipelineTestDriver {
 
     private func clusterView(_ node: Node) -> ClusterView {
         let expected = instances.count * options.threads
+        // A stopped branch's members left its group: it no longer forms.
+        let stopped = Set(groups.filter { group in instances.contains { $0.hasStopped(group) } })
         return ClusterView(
-            groups: groups.map { group in
+            groups: groups.filter { !stopped.contains($0) }.map { group in
                 let description = node.coordinator.describeGroup(group)
                 var partitions: Set<TopicPartition> = []
                 for topic in instances.first?.subscribedTopics(of: group) ?? [] {

@@ -40,4 +40,37 @@ struct DeadLetterTests {
         #expect(throws: PipelineError.self) { try driver.process() }
         #expect(try driver.committedOffsets(group: "payment").values.allSatisfy { $0 <= 1 }, "nothing committed past the pill")
     }
+
+    /// Under `.fail` only the failing branch stops: another branch on the same topic reads to
+    /// the end and keeps reading what comes later; the failure is reported every time.
+    @Test func aBranchStoppedByAPoisonPillDoesNotStopTheOthers() throws {
+        let audit = Topic<String, String>("orders-audit")
+        let pipeline = Pipeline("checkout") {
+            Branch(group: "payment", from: Topics.orders) { $0.map { Payment(orderId: $0.id, amount: $0.amount) }.to(Topics.payments) }
+            Branch(group: "audit", from: Topic<String, String>("orders")) { $0.to(audit) }
+        }
+        var options = PipelineTestDriver.Options()
+        options.partitions = 2
+        options.maxPollRecords = 2
+        let driver = try PipelineTestDriver(pipeline, options: options)
+        for i in 0..<6 { try driver.pipe(Topics.orders, key: "o\(i)", value: Order(id: "o\(i)", amount: i, status: "paid"), partition: Int32(i % 2)) }
+        try driver.pipeRaw(topic: "orders", key: Array("bad".utf8), value: Array("not json".utf8), partition: 0)
+        for i in 6..<10 { try driver.pipe(Topics.orders, key: "o\(i)", value: Order(id: "o\(i)", amount: i, status: "paid"), partition: Int32(i % 2)) }
+
+        #expect(throws: PipelineError.self) { try driver.process() }
+        #expect(try driver.records(audit).count == 11, "the audit branch read past the pill")
+        #expect(try driver.committedOffsets(group: "audit") == driver.endOffsets("orders"))
+        let payment = try driver.committedOffsets(group: "payment")
+        #expect((payment[TopicPartition("orders", 0)] ?? 0) <= 3, "nothing committed past the pill")
+
+        try driver.pipe(Topics.orders, key: "o10", value: Order(id: "o10", amount: 10, status: "paid"), partition: 1)
+        do {
+            try driver.process()
+            Issue.record("the stopped branch's failure was not reported again")
+        } catch PipelineError.branchFailed(let group, _) {
+            #expect(group == "payment")
+        }
+        #expect(try driver.records(audit).count == 12)
+        #expect(driver.summary().branches[1].consumed == 12)
+    }
 }

@@ -138,6 +138,39 @@ struct PipelineTests {
         #expect((committed[TopicPartition("orders", 0)]?.offset ?? 0) <= poisonOffset, "the poison record is read again on restart")
     }
 
+    /// A failed branch stops only itself: the others read to the end (past the poison record),
+    /// and the run then reports the failure.
+    @Test func aFailingBranchDoesNotStopTheOthers() throws {
+        try seed(count: 40, poison: 1)
+        // More good records after the poison record in partition 0.
+        do {
+            let log = try LogManager(directory: directory.path)
+            defer { try? log.close() }
+            _ = try log.partition("orders", 0).append(records: (0..<5).map { i in
+                SluiceLog.Record(key: Array("late\(i)".utf8), value: Array(#"{"order_id":"x\#(i)","region":"eu","amount":1,"status":"paid"}"#.utf8), timestamp: 100)
+            })
+        }
+        let pipeline = Pipeline("independence") {
+            Branch(group: "strict", from: Topic<String, Order>("orders")) { $0.map { $0.orderId }.to(Topic<String, String>("strict-out")) }
+            Branch(group: "raw", from: Topic<String, String>("orders")) { $0.to(Topic<String, String>("raw-out")) }
+        }
+        var options = options()
+        options.maxPollRecords = 4  // many steps: the raw branch is still reading when strict fails
+        do {
+            _ = try pipeline.run(options)
+            Issue.record("the run did not report the strict branch's failure")
+        } catch PipelineError.branchFailed(let group, _) {
+            #expect(group == "strict")
+        }
+        #expect(try values("raw-out").count == 46, "the raw branch read everything, past the poison record")
+        let log = try LogManager(directory: directory.path, readOnly: true)
+        defer { try? log.close() }
+        let committed = try OffsetStore(log: log).committedOffsets(group: "strict")
+        let poisonOffset = try log.partition("orders", 0).highWatermark - 6
+        #expect((committed[TopicPartition("orders", 0)]?.offset ?? 0) <= poisonOffset, "the strict branch stopped at its poison record")
+        #expect(committed[TopicPartition("orders", 1)]?.offset == (try log.partition("orders", 1).highWatermark), "its other partition was finished")
+    }
+
     @Test func badDeclarationsAreClearErrors() throws {
         try seed(count: 1)
         let orders = Topic<String, Order>("orders")

@@ -85,10 +85,24 @@ final class BranchTask: Sendable {
                 onLost: { [tasks] in tasks.drop($0) }))
     }
 
-    /// Commits what was processed (once its outputs are durable) and leaves the group.
+    /// Commits what was processed (once its outputs are durable) and leaves the group; once.
     func close() throws {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
         try completeDurableBatches(waiting: .all)
         try consumer.close()
+    }
+
+    private let closed = Atomic<Bool>(false)
+
+    /// Whether the branch stopped on a failure (`BranchMetrics.failure`), here or on another
+    /// stream thread: the member is no longer polled.
+    var hasStopped: Bool { metrics.stopped.load(ordering: .acquiring) }
+
+    /// Stops the branch on `error` (the first failure of the branch wins) and says so on
+    /// standard error: the branch's members stop, the other branches go on.
+    func stop(_ error: any Error) {
+        guard metrics.stop(error) else { return }
+        FileHandle.standardError.write(Data("branch \(branch.group) stopped: \(error); the other branches go on\n".utf8))
     }
 
     /// Deletes, in the repartition topics' partitions this member owns, the records its group

@@ -67,7 +67,10 @@ final class PipelineRunner: Sendable {
         while true {
             Thread.sleep(forTimeInterval: options.untilIdle ? 0.005 : 0.2)
             if ShutdownSignal.requested.load(ordering: .relaxed) { break }
+            // A failure that is not one branch's (outputs could not be written) stops the
+            // run; a stopped branch stops only itself, unless none is left.
             if threads.contains(where: { $0.error != nil }) { break }
+            if instance.metrics.allSatisfy({ $0.metrics.stopped.load(ordering: .acquiring) }) { break }
             if options.untilIdle {
                 if instance.isCaughtUp() {
                     idleSince = idleSince ?? Date()
@@ -82,7 +85,9 @@ final class PipelineRunner: Sendable {
                 let now = Date()
                 let rate = Double(consumed - lastConsumed) / now.timeIntervalSince(lastTime)
                 (lastConsumed, lastTime) = (consumed, now)
-                let lags = instance.pipeline.branches.map { "\($0.group) lag \(instance.lag(of: $0.group))" }.joined(separator: ", ")
+                let lags = instance.pipeline.branches.map { branch in
+                    instance.hasStopped(branch.group) ? "\(branch.group) stopped" : "\(branch.group) lag \(instance.lag(of: branch.group))"
+                }.joined(separator: ", ")
                 FileHandle.standardError.write(Data("\r\(pipeline.name): \(consumed) records, \(Int(rate))/s; \(lags)   ".utf8))
             }
         }
@@ -96,6 +101,7 @@ final class PipelineRunner: Sendable {
             if error is PipelineError { throw error }
             throw PipelineError.invalid("\(error)")
         }
+        if let (group, error) = instance.firstBranchFailure { throw PipelineError.branchFailed(group, error) }
         return instance.summary(seconds: (idleSince ?? Date()).timeIntervalSince(started))
     }
 }
@@ -196,9 +202,23 @@ public final class PipelineInstance: Sendable {
     /// Whether every member has joined its group and consumed everything it owns.
     public var isIdle: Bool {
         members.allSatisfy { member in
+            if member.hasStopped { return true }
             member.updateLag()
             return member.isIdle
         }
+    }
+
+    /// Whether `group`'s branch stopped on a failure (see `BranchMetrics.failure`).
+    public func hasStopped(_ group: String) -> Bool {
+        metrics.first { $0.group == group }?.metrics.stopped.load(ordering: .acquiring) ?? false
+    }
+
+    /// The first branch (in declaration order) that stopped on a failure, with its error.
+    public var firstBranchFailure: (group: String, error: any Error)? {
+        for (group, metrics) in metrics {
+            if let error = metrics.failure.withLock({ $0 }) { return (group, error) }
+        }
+        return nil
     }
 
     /// Whether every branch has committed the end of every topic it reads (its sources and
@@ -211,7 +231,7 @@ public final class PipelineInstance: Sendable {
     /// for good: it is judged by its members' lag instead, as before.
     func isCaughtUp() -> Bool {
         let log = backend.log
-        for branch in pipeline.branches {
+        for branch in pipeline.branches where !hasStopped(branch.group) {
             if case .count = branch.ackMode {
                 guard members.allSatisfy({ $0.branch.group != branch.group || $0.isIdle }) else { return false }
                 continue

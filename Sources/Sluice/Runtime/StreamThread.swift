@@ -102,10 +102,11 @@ final class StreamThread: Sendable {
     /// per AckMode. Either way no offset is committed before the outputs it produced are
     /// durable (at-least-once).
     ///
-    /// A member whose processing fails (its error policy is `.fail`) stops processing and
-    /// commits nothing of this batch, while the others finish and commit theirs; the first
-    /// failure is rethrown at the end, naming its branch. A `SimulatedCrash` stops everything
-    /// at once, as `kill -9` would.
+    /// A member whose processing fails (its error policy is `.fail`) commits nothing of this
+    /// batch and stops its branch (`BranchTask.stop`): the branch's members on every thread
+    /// commit what they had finished and leave the group, while the other branches go on.
+    /// Failures that are not one branch's — the outputs could not be written — are thrown. A
+    /// `SimulatedCrash` stops everything at once, as `kill -9` would.
     /// - Returns: records consumed per branch group.
     @discardableResult
     func step(pollTimeoutMs: Int, overlapping: Bool = false) throws -> [String: Int] {
@@ -130,6 +131,7 @@ final class StreamThread: Sendable {
                 return
             }
             let member = members[index]
+            guard !member.hasStopped else { return try descend(index + 1) }
             var entered = false
             do {
                 let batch = try member.consumer.runOnce(pollTimeoutMs: 0) { (records: ConsumerRecords) in
@@ -147,7 +149,7 @@ final class StreamThread: Sendable {
             } catch let crash as SimulatedCrash {
                 throw crash
             } catch {
-                firstError = firstError ?? PipelineError.branchFailed(member.branch.group, error)
+                member.stop(error)
             }
             if !entered { try descend(index + 1) }
         }
@@ -166,10 +168,12 @@ final class StreamThread: Sendable {
         let wait: BranchTask.DurabilityWait = overlapping && !foundNothing ? .allButLatest : .all
         for member in members {
             do {
-                try member.completeDurableBatches(waiting: wait)
+                try member.completeDurableBatches(waiting: member.hasStopped ? .all : wait)
             } catch {
-                firstError = firstError ?? PipelineError.branchFailed(member.branch.group, error)
+                member.stop(error)
             }
+            // A stopped branch's member leaves its group (once), here or on another thread.
+            if member.hasStopped { try? member.close() }
         }
         if let firstError { throw firstError }
         purgeIfDue()
@@ -183,7 +187,7 @@ final class StreamThread: Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         guard now &- lastPurge.load(ordering: .relaxed) >= purgeIntervalNanos else { return }
         lastPurge.store(now, ordering: .relaxed)
-        for member in members { member.purgeRepartitionTopics() }
+        for member in members where !member.hasStopped { member.purgeRepartitionTopics() }
     }
 
     /// Pauses, for one step, the partitions a member reads well ahead of another member of
@@ -199,7 +203,7 @@ final class StreamThread: Sendable {
     private func holdBackLeaders() -> [(BranchTask, [TopicPartition])] {
         guard members.count > 1 else { return [] }
         var readers: [TopicPartition: [(member: Int, position: Int64)]] = [:]
-        for (index, member) in members.enumerated() {
+        for (index, member) in members.enumerated() where !member.hasStopped {
             let paused = member.consumer.paused
             for tp in member.consumer.assignment where !paused.contains(tp) {
                 guard let position = try? member.consumer.position(tp) else { continue }
