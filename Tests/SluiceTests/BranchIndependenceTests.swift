@@ -93,4 +93,36 @@ struct BranchIndependenceTests {
         }
         #expect(latest == "200", "the replay rebuilt the count from scratch instead of adding to the old state")
     }
+
+    /// The stats branch stopped (not started) does not hold payment back, keeps its offsets,
+    /// and later catches up on its own; a reset then replays only the branches that run.
+    @Test func aBranchLeftStoppedKeepsItsOffsetsAndCatchesUpAlone() throws {
+        try load(300)
+        let sales = Topic<String, Sale>("sales")
+        let pipeline = Pipeline("partial") {
+            Branch(group: "payment", from: sales) { $0.map { "\($0.amount)" }.to(Topic<String, String>("amounts")) }
+            Branch(group: "stats", from: sales) { $0.groupBy(\.region).count().map { "\($0)" }.to(Topic<String, String>("counts")) }
+        }
+        var paymentOnly = options()
+        paymentOnly.branches = ["payment"]
+        let first = try pipeline.run(paymentOnly)
+        #expect(first.branches.map(\.group) == ["payment"])
+        #expect(try committed("payment") == 300)
+        #expect(try committed("stats") == 0, "the stopped branch committed nothing")
+
+        var statsOnly = options()
+        statsOnly.branches = ["stats"]
+        let second = try pipeline.run(statsOnly)
+        #expect(second.branches.map(\.consumed) == [600], "the 300 sales, from the source and the repartition topic")
+        #expect(try committed("stats") == 600, "its source and its repartition topic")
+
+        statsOnly.reset = true  // replays only the branches that run
+        let replay = try pipeline.run(statsOnly)
+        #expect(replay.branches.map(\.consumed) == [600])
+        #expect(try committed("payment") == 300, "payment was not reset")
+
+        var unknown = options()
+        unknown.branches = ["payments"]
+        #expect(throws: PipelineError.self) { try pipeline.run(unknown) }
+    }
 }

@@ -53,8 +53,14 @@ struct OrderEventsCommand: ParsableCommand {
         help: ArgumentHelp("The data directory (default: $SLUICE_DATA_DIR or ./sluice-data).", valueName: "path"))
     var dataDirectory: String?
 
-    @Flag(help: "Replay every branch from the start of 'orders' (forget the branches' committed offsets).")
+    @Flag(help: "Replay the branches that run from the start of 'orders' (forget their committed offsets and state).")
     var reset = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Run only these branches, comma-separated (default: all). The others keep their offsets: e.g. --branches stats --reset replays stats alone.",
+            valueName: "groups"))
+    var branches: String?
 
     @Flag(help: "Stop once every branch has caught up with 'orders' (default: run until Ctrl-C).")
     var untilIdle = false
@@ -121,6 +127,7 @@ struct OrderEventsCommand: ParsableCommand {
         if noProgress { options.progress = false }
         if let threads { options.threads = threads }
         if let maxPollRecords { options.maxPollRecords = maxPollRecords }
+        if let branches { options.branches = Set(branches.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
 
         try loadOrders(into: options.dataDirectory, showProgress: options.progress)
         if loadOnly { return }

@@ -136,6 +136,7 @@ public final class PipelineInstance: Sendable {
         pipeline: Pipeline, backend: EmbeddedBackend, options: RunOptions, clock: (@Sendable () -> Int64)? = nil, name: String? = nil
     ) throws {
         try pipeline.validate()
+        let pipeline = try pipeline.selecting(options.branches)
         try Self.reset(pipeline.branches.filter { options.reset || options.resetBranches.contains($0.group) }, of: pipeline, backend)
         try Self.createTopics(pipeline, backend)
         self.pipeline = pipeline

@@ -9,6 +9,10 @@ public struct RunOptions: Sendable {
     public var reset = false
     /// Start just these branches (by group) over, as `reset` does for all.
     public var resetBranches: Set<String> = []
+    /// Run only these branches (by group); nil runs every branch. The others are not started
+    /// (their groups keep their offsets), so a branch can be stopped, replayed alone (with
+    /// `reset`, which then applies to the running branches only) or run in another process.
+    public var branches: Set<String>?
     /// Stop once every branch has caught up with its source (else run until SIGINT/SIGTERM).
     public var untilIdle = false
     /// Print a progress line (records/s, lag per branch) to standard error.

@@ -14,11 +14,26 @@ import Foundation
 /// ```
 public struct Pipeline: Sendable {
     public let name: String
-    public let branches: [Branch]
+    public private(set) var branches: [Branch]
 
     public init(_ name: String, @PipelineBuilder _ branches: () -> [Branch]) {
         self.name = name
         self.branches = branches()
+    }
+
+    /// This pipeline with only the branches of `groups` (every branch when nil), for running
+    /// part of it (`RunOptions.branches`).
+    /// - Throws: a group that is no branch of the pipeline, naming the ones it has.
+    func selecting(_ groups: Set<String>?) throws(PipelineError) -> Pipeline {
+        guard let groups else { return self }
+        let unknown = groups.subtracting(branches.map(\.group))
+        guard unknown.isEmpty else {
+            throw PipelineError.invalid(
+                "pipeline \(name) has no branch \(unknown.sorted().joined(separator: ", ")); its branches are \(branches.map(\.group).joined(separator: ", "))")
+        }
+        var selected = self
+        selected.branches = branches.filter { groups.contains($0.group) }
+        return selected
     }
 
     /// Checks what can be checked without the log: every branch has its own group, and its
