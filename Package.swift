@@ -147,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceTestingTests",
-            dependencies: ["SluiceTesting", "Sluice", "SluiceTestSupport"],
+            dependencies: ["SluiceTesting", "Sluice", "SluiceWindows", "SluiceTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -184,7 +184,7 @@ let package = Package(
         // The `order-events` executable end to end (the built binary against pipeline_plain.py).
         .testTarget(
             name: "OrderEventsTests",
-            dependencies: ["OrderEventsCore", "SluiceLog", "SluiceTestSupport"],
+            dependencies: ["OrderEventsCore", "SluiceGroups", "SluiceLog", "SluiceTestSupport"],
             exclude: ["Reference/pipeline_plain.py"],
             swiftSettings: swiftSettings
         ),

@@ -65,6 +65,63 @@ struct OrderEventsCrashTests {
         #expect(duplicates >= 0)
         let inFlight = ProcessInfo.processInfo.activeProcessorCount * 3 * Self.maxPollRecords
         #expect(duplicates <= crashes * inFlight, "\(duplicates) duplicate payments after \(crashes) crashes")
+        let shipmentDuplicates = try Self.count("shipments", in: data) - (Int(reference["shipping"] ?? "") ?? 0)
+        #expect(shipmentDuplicates >= 0 && shipmentDuplicates <= crashes * inFlight, "\(shipmentDuplicates) duplicate shipments")
+
+        try Self.expectOutputsEqualTheReference(eventsFile: events, data: data)
+    }
+
+    /// Record by record, not only in total: every payment and shipment (each copy of a
+    /// duplicate too) is the one the pipeline's logic makes of its order, every expected one is
+    /// there, and the latest value of each `region@window` equals the reference window.
+    static func expectOutputsEqualTheReference(eventsFile: String, data: String) throws {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        var payments: [String: OrderLogic.Payment] = [:]
+        var shipments: [String: OrderLogic.Shipment] = [:]
+        var windows: [String: OrderLogic.RegionStats] = [:]
+        for line in try String(contentsOfFile: eventsFile, encoding: .utf8).split(separator: "\n") {
+            let event = try decoder.decode(OrderEvent.self, from: Data(line.utf8))
+            guard event.status != .cancelled else { continue }
+            let order = try OrderLogic.EnrichedOrder(event)
+            payments[order.orderId] = OrderLogic.Payment(order)
+            if OrderLogic.needsShipping(order) { shipments[order.orderId] = OrderLogic.Shipment(order) }
+            let start = order.ts / OrderLogic.windowMs * OrderLogic.windowMs
+            windows["\(order.region)@\(start)", default: OrderLogic.RegionStats()].add(order)
+        }
+
+        let log = try LogManager(directory: data, readOnly: true)
+        defer { try? log.close() }
+        func forEach(_ topic: String, _ body: (String, Data) throws -> Void) throws {
+            for p in 0..<Int32(try log.partitionCount(topic)) {
+                try log.partition(topic, p).forEachRecord(from: 0) { record in
+                    guard let key = record.key, let value = record.value else { return }
+                    try body(String(decoding: key, as: UTF8.self), Data(value))
+                }
+            }
+        }
+        var seenPayments: Set<String> = []
+        try forEach("payments") { key, value in
+            let payment = try decoder.decode(OrderLogic.Payment.self, from: value)
+            #expect(payment == payments[key], "payment of \(key)")
+            seenPayments.insert(key)
+        }
+        #expect(seenPayments == Set(payments.keys), "every kept order paid for")
+        var seenShipments: Set<String> = []
+        try forEach("shipments") { key, value in
+            let shipment = try decoder.decode(OrderLogic.Shipment.self, from: value)
+            #expect(shipment == shipments[key], "shipment of \(key)")
+            seenShipments.insert(key)
+        }
+        #expect(seenShipments == Set(shipments.keys), "every paid or shipped order shipped")
+        var latest: [String: OrderLogic.RegionStats] = [:]
+        try forEach("region-stats") { key, value in latest[key] = try decoder.decode(OrderLogic.RegionStats.self, from: value) }
+        #expect(Set(latest.keys) == Set(windows.keys))
+        for (key, expected) in windows {
+            guard let stats = latest[key] else { continue }
+            #expect(stats.count == expected.count, "\(key)")
+            #expect(abs(stats.sumUsd - expected.sumUsd) <= 1e-6 * max(1, expected.sumUsd), "\(key): \(stats.sumUsd) vs \(expected.sumUsd)")
+        }
     }
 
     static func count(_ topic: String, in data: String) throws -> Int {

@@ -157,19 +157,3 @@ public struct RetryPolicy: Sendable {
         }
     }
 }
-
-/// Runs async work to completion from a synchronous thread that is not part of the
-/// cooperative pool (task threads are dedicated threads).
-func blockingAwait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let done = DispatchSemaphore(value: 0)
-    let result = Mutex<Result<T, any Error>?>(nil)
-    Task {
-        let outcome: Result<T, any Error>
-        do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
-        result.withLock { $0 = outcome }
-        done.signal()
-    }
-    done.wait()
-    guard let outcome = result.withLock({ $0 }) else { throw SerdeError("an async side effect ended without a result") }
-    return try outcome.get()
-}
