@@ -18,6 +18,11 @@ struct Totals: Codable, Sendable, Hashable {
         count += 1
         sum += sale.amount
     }
+
+    mutating func merge(_ other: Totals) {
+        count += other.count
+        sum += other.sum
+    }
 }
 
 struct Order: Codable, Sendable, Hashable {
@@ -46,15 +51,19 @@ enum Pipelines {
 
     /// `stats`: sales grouped by region (a repartition), 10 s tumbling windows with a grace
     /// long enough that no sale is late, count and sum per window, keyed `region@start`.
-    static func stats(ackMode: AckMode = .batch, withAudit: Bool = false) -> Pipeline {
-        Pipeline("shop") {
+    /// With `preAggregated`, the aggregate has a merger: each source partition's task folds its
+    /// sales per window and repartitions partials (`WindowedStream.preAggregated`).
+    static func stats(ackMode: AckMode = .batch, withAudit: Bool = false, preAggregated: Bool = false) -> Pipeline {
+        var merger: (@Sendable (inout Totals, Totals) -> Void)?
+        if preAggregated { merger = { total, other in total.merge(other) } }
+        return Pipeline("shop") {
             if withAudit {
                 Branch(group: "audit", from: Topics.sales) { $0.to(Topics.audit) }
             }
             Branch(group: "stats", from: Topics.sales, ackMode: ackMode) { $0
                 .groupBy(\.region, named: "by-region")
                 .windowed(.tumbling(.milliseconds(windowMs)), grace: .seconds(3_600))
-                .aggregate(Totals(), named: "totals") { $0.add($1) }
+                .aggregate(Totals(), named: "totals", merger: merger) { $0.add($1) }
                 .mapKey { "\($0.key)@\($0.window.start)" }
                 .to(Topics.totals)
             }

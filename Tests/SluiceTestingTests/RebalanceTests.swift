@@ -56,6 +56,35 @@ struct RebalanceTests {
         #expect(try driver.records(Topics.byRegion).count == sales.count)
     }
 
+    /// Pre-aggregation across instances joining, leaving and crashing: partials keep their
+    /// producers' versions, so the merged totals stay exact whoever owns which partition.
+    @Test func preAggregatedTotalsStayExactAcrossRebalancesAndACrash() throws {
+        #expect(Pipelines.stats(preAggregated: true).describe().contains("preAggregate"))
+        var options = PipelineTestDriver.Options()
+        options.partitions = 3
+        options.maxPollRecords = 50
+        let driver = try PipelineTestDriver(Pipelines.stats(preAggregated: true), options: options)
+        let sales = Reference.sales(1_800, seed: 32)
+        try driver.pipe(sales[..<500])
+        try driver.process()
+        #expect(try driver.table(Topics.totals) == Reference.windowTotals(sales[..<500]))
+
+        try driver.pipe(sales[500..<900])
+        try driver.addInstance()
+        try driver.process()
+        #expect(try driver.table(Topics.totals) == Reference.windowTotals(sales[..<900]))
+
+        try driver.pipe(sales[900..<1_300])
+        try driver.crashAndRestart(branch: "stats", afterRecords: 120, instance: 1)
+        try driver.process()
+        #expect(try driver.table(Topics.totals) == Reference.windowTotals(sales[..<1_300]))
+
+        try driver.removeInstance(at: 0)
+        try driver.pipe(sales[1_300...])
+        try driver.process()
+        #expect(try driver.table(Topics.totals) == Reference.windowTotals(sales))
+    }
+
     @Test func instancesCanStartTogether() throws {
         var options = PipelineTestDriver.Options()
         options.partitions = 4
