@@ -21,6 +21,40 @@ extension StatefulPipelineTests {
         return total
     }
 
+    /// Every topic in the Mermaid chart is connected: split routes' outputs, merged-in
+    /// inputs, late records and dead letters too, not only the linear path.
+    @Test func mermaidConnectsEveryTopic() {
+        let pipeline = Pipeline("charted") {
+            Branch(group: "router", from: Topic<String, Sale>("sales"), onError: .deadLetter("sales-dlq")) { $0
+                .merge(Topic<String, Sale>("in-store"))
+                .split {
+                    Route("eu", where: { $0.region == "eu" }) { $0.to(Topic<String, Sale>("eu-sales")) }
+                    Route.otherwise { $0
+                        .groupBy(\.region)
+                        .windowed(.tumbling(.seconds(1)), emit: .onClose, lateRecordsTo: Topic<String, Sale>("late-sales"))
+                        .count()
+                        .mapKey { $0.key }
+                        .map { "\($0)" }
+                        .to(Topic<String, String>("counts"))
+                    }
+                }
+            }
+        }
+        let chart = pipeline.mermaid()
+        let declared = chart.split(separator: "\n").compactMap { line -> String? in
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard text.hasPrefix("t_"), text.contains("([") else { return nil }
+            return String(text.prefix { $0 != "(" })
+        }
+        #expect(Set(declared).isSuperset(of: ["t_sales", "t_in_store", "t_eu_sales", "t_late_sales", "t_counts", "t_sales_dlq"]))
+        for topic in declared {
+            let edges = chart.split(separator: "\n").filter { line in
+                (line.contains("--") || line.contains("-.")) && line.split(separator: " ").contains { $0 == topic }
+            }
+            #expect(!edges.isEmpty, "\(topic) has no edge in:\n\(chart)")
+        }
+    }
+
     @Test func splitByPredicateTakesTheFirstMatchingRoute() throws {
         let sales = randomSales(400, seed: 21)
         try load(sales)

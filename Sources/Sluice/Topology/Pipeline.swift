@@ -88,12 +88,15 @@ public struct Pipeline: Sendable {
         for branch in branches {
             let scope = TopologyScope(pipeline: name, group: branch.group)
             var previous = "t_\(id(branch.source))"
+            var nodes: [(node: String, step: String)] = []
+            var reached: Set<String> = []  // topics an edge of this branch leads to
             for (i, rawStep) in branch.sink.plan.steps.enumerated() {
                 let step = resolve(rawStep, scope)
                 let node = "\(id(branch.group))_\(i)"
                 for prefix in ["to(", "repartition("] where step.hasPrefix(prefix) {
                     let topic = String(step.dropFirst(prefix.count).dropLast())
                     lines.append("  \(previous) --> t_\(id(topic))")
+                    reached.insert(topic)
                     if prefix == "repartition(" { previous = "t_\(id(topic))" }
                 }
                 if step.hasPrefix("to(") || step.hasPrefix("repartition(") { continue }
@@ -102,9 +105,29 @@ public struct Pipeline: Sendable {
                 if let store = branch.sink.plan.stores.first(where: { step.contains("[\($0.name)]") }) {
                     lines.append("  \(node) --- s_\(node)[(\"\(store.name)\")]")
                 }
+                nodes.append((node, step))
                 previous = node
             }
-            if case .deadLetter(let topic) = branch.onError { lines.append("  \(previous) -. errors .-> t_\(id(topic))") }
+            if case .deadLetter(let topic) = branch.onError {
+                lines.append("  \(previous) -. errors .-> t_\(id(topic))")
+                reached.insert(topic)
+            }
+            // Topics the linear walk does not connect: a split route's outputs (written inside
+            // the split step), late records (from the windowed aggregate), and merged-in inputs.
+            for topic in branch.outputs.map({ $0.resolved(in: scope) }) where !reached.contains(topic) {
+                if let (node, _) = nodes.first(where: { $0.step.contains("to(\(topic))") }) {
+                    lines.append("  \(node) --> t_\(id(topic))")
+                } else if let (node, _) = nodes.first(where: { $0.step.hasPrefix("aggregate[") || $0.step.hasPrefix("preAggregate[") }) {
+                    lines.append("  \(node) -. late .-> t_\(id(topic))")
+                } else {
+                    lines.append("  \(previous) --> t_\(id(topic))")
+                }
+            }
+            let first = nodes.first?.node ?? previous
+            for topic in Set(branch.inputs.map({ $0.resolved(in: scope) })).sorted()
+            where topic != branch.source && !reached.contains(topic) {
+                lines.append("  t_\(id(topic)) --> \(first)")
+            }
         }
         return lines.joined(separator: "\n")
     }
