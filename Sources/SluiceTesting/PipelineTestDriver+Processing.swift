@@ -21,6 +21,23 @@ extension PipelineTestDriver {
         try runUntilQuiescent(membershipChanged: false)
     }
 
+    /// Moves event time on without a record: every windowed store of every task takes
+    /// `timestamp` as its stream time if that is later, as a record with that timestamp would
+    /// make it, so windows ending at least `grace` before it close — `.onClose` results are
+    /// written, state is dropped — then processes as `process()` does (a pre-aggregated
+    /// window's merge, say). Offsets do not move.
+    ///
+    /// Why: in production a window closes when a later record arrives; a test that wants a
+    /// window's final result need not invent one (Kafka's `TopologyTestDriver` has only the
+    /// record for this).
+    /// - Throws: as `process()`.
+    public func advanceStreamTime(to timestamp: Int64) throws {
+        try start()
+        try runUntilQuiescent(membershipChanged: false)
+        for instance in instances { try instance.advanceStreamTime(to: timestamp) }
+        try runUntilQuiescent(membershipChanged: false)
+    }
+
     /// How far the membership clock moves when the group protocol waits for time: the initial
     /// rebalance delay of a forming group, and the interval after which members heartbeat.
     static let protocolStepMs = max(Node.initialRebalanceDelayMs, Int64(ConsumerConfiguration().heartbeatIntervalMs))

@@ -40,7 +40,7 @@ import Foundation
 /// `advanceWallClock(by:)`: it times AckMode `time`/`countTime` commits and stamps piped
 /// records given no timestamp. Event time is the records' timestamps, per task, as in
 /// production: pipe a later record into a partition to move its stream time (and close its
-/// windows). Group membership runs on a clock of its own that the driver moves only to let
+/// windows), or move every task's stream time with `advanceStreamTime(to:)`. Group membership runs on a clock of its own that the driver moves only to let
 /// rebalances finish, so members never time out: no session or poll-interval expiry, ever.
 ///
 /// **Rebalances.** A starting group forms its first generation with every member the driver

@@ -108,18 +108,20 @@ struct OperatorCoverageTests {
         var results: [WindowedAggregation<String, Int, Int>.Result] = []
         var random = SplitMix64(seed: seed)
         var ts: Int64 = 0
-        var clicks: [(String, Int, Int64)] = (0..<200).map { _ in
+        let clicks: [(String, Int, Int64)] = (0..<200).map { _ in
             ts += Int64(random.next() % 6)
             // Now and then a little out of order, within the grace.
             let jitter = random.next() % 5 == 0 ? Int64(random.next() % 4) : 0
             return ("user-\(random.next() % 3)", Int(random.next() % 10), max(0, ts - jitter))
         }
-        clicks.append(("flush", 0, ts + 1_000))  // closes every window but its own
         for (key, value, timestamp) in clicks {
             try driver.pipe(Self.clicks, key: key, value: value, timestamp: timestamp)
             _ = try engine.process(key: key, value: value, timestamp: timestamp, into: &results)
         }
         try driver.process()
+        // Every window closes once event time moves past its end and grace, without a record.
+        try driver.advanceStreamTime(to: ts + 1_000)
+        engine.advance(streamTime: ts + 1_000, into: &results)
         var expected: [String: Int] = [:]
         for result in results where result.kind == .final {
             expected["\(result.key)@\(result.window.start)-\(result.window.end)"] = result.aggregate
@@ -127,6 +129,41 @@ struct OperatorCoverageTests {
         #expect(!expected.isEmpty)
         #expect(try driver.table(Topic<String, Int>("sums")) == expected)
         #expect(driver.summary().branches[0].late == engine.lateRecordCount)
+    }
+
+    /// Final results without a later record: `advanceStreamTime` closes the windows, through
+    /// the pre-aggregating path too (partials merged by the key's task).
+    @Test(arguments: [false, true])
+    func advancingStreamTimeClosesWindows(preAggregated: Bool) throws {
+        let totals = Topic<String, Totals>("closed-totals")
+        var merger: (@Sendable (inout Totals, Totals) -> Void)?
+        if preAggregated { merger = { total, other in total.merge(other) } }
+        let pipeline = Pipeline("closing") {
+            Branch(group: "stats", from: Topics.sales) { $0
+                .groupBy(\.region)
+                .windowed(.tumbling(.seconds(10)), grace: .seconds(3_600), emit: .onClose)
+                .aggregate(Totals(), named: "totals", merger: merger) { $0.add($1) }
+                .mapKey { "\($0.key)@\($0.window.start)" }
+                .to(totals)
+            }
+        }
+        #expect(pipeline.describe().contains("preAggregate") == preAggregated)
+        let driver = try PipelineTestDriver(pipeline, partitions: 2)
+        let sales = Reference.sales(300, seed: 41)
+        try driver.pipe(sales)
+        try driver.process()
+        let lastTs = sales.map(\.ts).max() ?? 0
+        let open = Reference.windowTotals(sales).filter { key, _ in
+            (Int64(key.split(separator: "@").last ?? "") ?? 0) + 10_000 + 3_600_000 > lastTs
+        }
+        #expect(!open.isEmpty, "the last windows are still open")
+        #expect(try driver.table(totals).keys.allSatisfy { open[$0] == nil }, "no open window emitted")
+
+        let committed = try driver.committedOffsets(group: "stats")
+        try driver.advanceStreamTime(to: lastTs + 10_000 + 3_600_000)
+        #expect(try driver.table(totals) == Reference.windowTotals(sales))
+        #expect(try driver.store("totals", branch: "stats", as: [Windowed<String>: Totals].self).isEmpty, "closed windows are dropped")
+        #expect(try driver.committedOffsets(group: "stats") == committed, "offsets did not move")
     }
 
     @Test func recordAckModeCommitsEveryRecord() throws {

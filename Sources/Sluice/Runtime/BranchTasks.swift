@@ -116,6 +116,17 @@ final class BranchTasks: @unchecked Sendable {
     }
 
     /// The state stores of the running tasks, by (store name, partition).
+    /// Moves the stream time of every windowed store of every task to `streamTime` (see
+    /// `StreamTimeAdvancing`), then ends those tasks' batch.
+    func advanceStreamTime(to streamTime: Int64) throws {
+        for task in tasks.values {
+            let stores = task.context.stores.values.compactMap { $0 as? any StreamTimeAdvancing }
+            guard !stores.isEmpty else { continue }
+            for store in stores { try store.advance(streamTime: streamTime) }
+            try task.context.endBatch()
+        }
+    }
+
     func stores() -> [(partition: Int32, store: any StateStoreView)] {
         tasks.flatMap { key, task in task.context.stores.values.map { (key.partition, $0) } }
     }

@@ -257,6 +257,14 @@ public final class PipelineInstance: Sendable {
         members.filter { $0.branch.group == group }.reduce(0) { $0 + $1.lag }
     }
 
+    /// Moves every windowed store's stream time to `streamTime` without a record, as one with
+    /// that timestamp would (closed windows forward their results and go), and makes what that
+    /// wrote durable. Offsets do not move.
+    public func advanceStreamTime(to streamTime: Int64) throws {
+        for member in members where !member.hasStopped { try member.tasks.advanceStreamTime(to: streamTime) }
+        try flushOutputs()
+    }
+
     /// Makes each of `group`'s members stop dead after `records` more records (a crash).
     public func crash(branch group: String, afterRecords records: Int) {
         for member in members where member.branch.group == group { member.crash(afterRecords: records) }

@@ -61,3 +61,10 @@ protocol StateStoreView: AnyObject {
     /// Keys (or key × window pairs) currently held.
     var entryCount: Int { get }
 }
+
+/// A store whose stream time can move on without a record (`PipelineTestDriver.advanceStreamTime`):
+/// windows that closes are forwarded and dropped as a record with that timestamp would close
+/// them; the task's batch end then writes the changelog.
+protocol StreamTimeAdvancing: StateStoreView {
+    func advance(streamTime: Int64) throws
+}

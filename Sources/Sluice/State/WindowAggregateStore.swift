@@ -23,7 +23,7 @@ import Synchronization
 /// i64 end, length-prefixed aggregate`, then `u32` record count and per record `i64 timestamp,
 /// length-prefixed value`. The record timestamp is stream time, which restoring takes back.
 @usableFromInline
-final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreView {
+final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StreamTimeAdvancing {
     @usableFromInline typealias Engine = WindowedAggregation<Key, Value, Aggregate>
 
     let name: String
@@ -74,6 +74,11 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreVie
     }
 
     var entryCount: Int { engine.openWindowCount }
+
+    func advance(streamTime: Int64) throws {
+        engine.advance(streamTime: streamTime, into: &results)
+        if !results.isEmpty { try takeResults(timestamp: streamTime) }
+    }
 
     /// Every open window with its aggregate (for tests and tools).
     func snapshot() -> Engine.Snapshot { engine.snapshot() }

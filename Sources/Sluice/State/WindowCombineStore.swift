@@ -32,7 +32,7 @@ import Synchronization
 /// latest timestamp, `u32` partial count, per partial `u32 source, u32 partition, i64 version,
 /// length-prefixed aggregate`; a tombstone once the window closed.
 @usableFromInline
-final class WindowCombineStore<Key: Hashable, Aggregate>: StateStoreView {
+final class WindowCombineStore<Key: Hashable, Aggregate>: StreamTimeAdvancing {
     /// One producer's running aggregate of a window.
     struct Partial {
         var source: UInt32
@@ -92,6 +92,12 @@ final class WindowCombineStore<Key: Hashable, Aggregate>: StateStoreView {
     }
 
     var entryCount: Int { windows.count }
+
+    func advance(streamTime time: Int64) throws {
+        guard time > (streamTime ?? .min) else { return }
+        streamTime = time
+        try closeDueWindows()
+    }
 
     /// Every open window with the merge of its partials (for tests and tools).
     func totals() -> [(Windowed<Key>, Aggregate)] { windows.map { ($0.key, total(of: $0.value)) } }

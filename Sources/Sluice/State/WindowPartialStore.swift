@@ -24,7 +24,7 @@ import Synchronization
 /// Changelog layout, version 1: `1`, `u32` window count, per window `i64 start, i64 end,
 /// i64 latest timestamp, length-prefixed aggregate`. The record timestamp is stream time.
 @usableFromInline
-final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView {
+final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StreamTimeAdvancing {
     @usableFromInline
     struct OpenWindow {
         @usableFromInline var start: Int64
@@ -135,6 +135,11 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StateStoreView 
     }
 
     var entryCount: Int { live.pointee.keys.values.reduce(0) { $0 + $1.windows.count } }
+
+    /// Closed windows are dropped at the batch end (the key's task closes its own).
+    func advance(streamTime time: Int64) throws {
+        if time > live.pointee.streamTime { live.pointee.streamTime = time }
+    }
 
     /// Every open window with this task's aggregate of it (for tests and tools).
     func windowsByKey() -> [(Windowed<Key>, Aggregate)] {
