@@ -22,12 +22,7 @@ struct OrderEventsCrashTests {
 
     @Test func killedMidRunItLosesNothingAndCountsWindowsExactly() throws {
         let directory = TemporaryDirectory("order-events-crash")
-        let data = directory.path + "/data"
-        let events = directory.path + "/events.jsonl"
-        var generator = OrderEventGenerator(seed: 5)
-        try generator.write(count: 30_000, toFileAt: events)
-        let load = try OrderEventsBinary.run(["--input", events, "--load-only", "--no-progress", "--data-dir", data])
-        try #require(load.succeeded, "\(load)")
+        let (data, events) = try Self.loaded(30_000, seed: 5, into: directory)
 
         var random = SplitMix64(seed: 5)
         var crashes = 0
@@ -100,20 +95,18 @@ struct OrderEventsCrashTests {
                 }
             }
         }
-        var seenPayments: Set<String> = []
-        try forEach("payments") { key, value in
-            let payment = try decoder.decode(OrderLogic.Payment.self, from: value)
-            #expect(payment == payments[key], "payment of \(key)")
-            seenPayments.insert(key)
+        /// Every record of `topic` is its order's expected value, and every expected one is there.
+        func expectEach<Value: Decodable & Equatable>(_ topic: String, is expected: [String: Value]) throws {
+            var seen: Set<String> = []
+            try forEach(topic) { key, value in
+                let decoded = try decoder.decode(Value.self, from: value)
+                #expect(decoded == expected[key], "\(topic) record of \(key)")
+                seen.insert(key)
+            }
+            #expect(seen == Set(expected.keys), "every expected order in \(topic)")
         }
-        #expect(seenPayments == Set(payments.keys), "every kept order paid for")
-        var seenShipments: Set<String> = []
-        try forEach("shipments") { key, value in
-            let shipment = try decoder.decode(OrderLogic.Shipment.self, from: value)
-            #expect(shipment == shipments[key], "shipment of \(key)")
-            seenShipments.insert(key)
-        }
-        #expect(seenShipments == Set(shipments.keys), "every paid or shipped order shipped")
+        try expectEach("payments", is: payments)
+        try expectEach("shipments", is: shipments)
         var latest: [String: OrderLogic.RegionStats] = [:]
         try forEach("region-stats") { key, value in latest[key] = try decoder.decode(OrderLogic.RegionStats.self, from: value) }
         #expect(Set(latest.keys) == Set(windows.keys))
@@ -122,6 +115,18 @@ struct OrderEventsCrashTests {
             #expect(stats.count == expected.count, "\(key)")
             #expect(abs(stats.sumUsd - expected.sumUsd) <= 1e-6 * max(1, expected.sumUsd), "\(key): \(stats.sumUsd) vs \(expected.sumUsd)")
         }
+    }
+
+    /// `count` events of the generator (`seed`) written to a file in `directory` and loaded
+    /// into a data directory there. - Returns: the data directory and the events file.
+    static func loaded(_ count: Int, seed: Int, into directory: TemporaryDirectory) throws -> (data: String, events: String) {
+        let data = directory.path + "/data"
+        let events = directory.path + "/events.jsonl"
+        var generator = OrderEventGenerator(seed: seed)
+        try generator.write(count: count, toFileAt: events)
+        let load = try OrderEventsBinary.run(["--input", events, "--load-only", "--no-progress", "--data-dir", data])
+        try #require(load.succeeded, "\(load)")
+        return (data, events)
     }
 
     static func count(_ topic: String, in data: String) throws -> Int {

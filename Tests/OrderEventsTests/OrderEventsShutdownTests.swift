@@ -13,12 +13,7 @@ struct OrderEventsShutdownTests {
     @Test(arguments: [SIGTERM, SIGINT])
     func aSignalMidRunCommitsEverythingProcessedAndExitsZero(signal: Int32) throws {
         let directory = TemporaryDirectory("order-events-shutdown")
-        let data = directory.path + "/data"
-        let events = directory.path + "/events.jsonl"
-        var generator = OrderEventGenerator(seed: 9)
-        try generator.write(count: 30_000, toFileAt: events)
-        let load = try OrderEventsBinary.run(["--input", events, "--load-only", "--no-progress", "--data-dir", data])
-        try #require(load.succeeded, "\(load)")
+        let (data, events) = try OrderEventsCrashTests.loaded(30_000, seed: 9, into: directory)
 
         // Without --until-idle it runs until told to stop. Small batches, many commits: the
         // signal goes once the payment branch has committed some of the events, not all.
