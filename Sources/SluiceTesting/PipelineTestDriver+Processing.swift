@@ -22,10 +22,11 @@ extension PipelineTestDriver {
     }
 
     /// Moves event time on without a record: every windowed store of every task takes
-    /// `timestamp` as its stream time if that is later, as a record with that timestamp would
-    /// make it, so windows ending at least `grace` before it close — `.onClose` results are
-    /// written, state is dropped — then processes as `process()` does (a pre-aggregated
-    /// window's merge, say). Offsets do not move.
+    /// `timestamp` as its stream time if that is later, so windows ending at least `grace`
+    /// before it close — `.onClose` results are written, state is dropped. Sub-topologies go
+    /// in dataflow order, each processed before the next moves on, so the results a store
+    /// forwards reach a windowed store downstream (behind a repartition) before its windows
+    /// close. Offsets do not move.
     ///
     /// Why: in production a window closes when a later record arrives; a test that wants a
     /// window's final result need not invent one (Kafka's `TopologyTestDriver` has only the
@@ -34,8 +35,10 @@ extension PipelineTestDriver {
     public func advanceStreamTime(to timestamp: Int64) throws {
         try start()
         try runUntilQuiescent(membershipChanged: false)
-        for instance in instances { try instance.advanceStreamTime(to: timestamp) }
-        try runUntilQuiescent(membershipChanged: false)
+        for level in 0..<(instances.map(\.subTopologyCount).max() ?? 0) {
+            for instance in instances { try instance.advanceStreamTime(to: timestamp, subTopology: level) }
+            try runUntilQuiescent(membershipChanged: false)
+        }
     }
 
     /// How far the membership clock moves when the group protocol waits for time: the initial
@@ -109,19 +112,20 @@ extension PipelineTestDriver {
     }
 
     private func clusterView(_ node: Node) -> ClusterView {
-        let expected = instances.count * options.threads
-        // A stopped branch's members left its group: it no longer forms.
-        let stopped = Set(groups.filter { group in instances.contains { $0.hasStopped(group) } })
+        // A stopped branch's members left its group: the group is formed by the instances where
+        // the branch still runs (none: it no longer forms).
         return ClusterView(
-            groups: groups.filter { !stopped.contains($0) }.map { group in
+            groups: groups.compactMap { group in
+                let running = instances.filter { !$0.hasStopped(group) }
+                guard !running.isEmpty else { return nil }
                 let description = node.coordinator.describeGroup(group)
                 var partitions: Set<TopicPartition> = []
-                for topic in instances.first?.subscribedTopics(of: group) ?? [] {
+                for topic in running[0].subscribedTopics(of: group) {
                     for partition in 0..<Int32(node.partitionCount(of: topic) ?? 0) { partitions.insert(TopicPartition(topic, partition)) }
                 }
                 return ClusterView.Group(
                     name: group, state: description.state, generation: description.generationId, members: description.members.count,
-                    expectedMembers: expected, owned: instances.map { $0.assignment(of: group) }, partitions: partitions)
+                    expectedMembers: running.count * options.threads, owned: running.map { $0.assignment(of: group) }, partitions: partitions)
             })
     }
 

@@ -22,21 +22,49 @@ struct OrderEventsCrashTests {
 
     @Test func killedMidRunItLosesNothingAndCountsWindowsExactly() throws {
         let directory = TemporaryDirectory("order-events-crash")
-        let (data, events) = try Self.loaded(30_000, seed: 5, into: directory)
+        let (data, events) = try Self.loaded(10_000, seed: 5, into: directory)
+        // Every cycle appends more events (also to the file the reference reads), so each run
+        // has work in hand when it is killed, and kills land at random points of it.
+        var generator = OrderEventGenerator(seed: 5)
+        var skipped: [UInt8] = []
+        generator.appendLines(count: 10_000, to: &skipped)
 
         var random = SplitMix64(seed: 5)
-        var crashes = 0
+        var crashes = 0  // kills before the payment branch had committed everything loaded
         for cycle in 0..<Self.cycles {
+            var more: [UInt8] = []
+            generator.appendLines(count: 15_000, to: &more)
+            let part = directory.path + "/events-\(cycle).jsonl"
+            try Data(more).write(to: URL(fileURLWithPath: part))
+            let all = try FileHandle(forWritingTo: URL(fileURLWithPath: events))
+            try all.seekToEnd()
+            try all.write(contentsOf: Data(more))
+            try all.close()
+            let load = try OrderEventsBinary.run(["--input", part, "--load-only", "--no-progress", "--data-dir", data])
+            try #require(load.succeeded, "\(load)")
             let child = try CrashWorkerProcess(
                 executable: try OrderEventsBinary.located.get(),
                 arguments: ["--until-idle", "--no-progress", "--data-dir", data, "--max-poll-records", "\(Self.maxPollRecords)"],
                 standardErrorPath: directory.path + "/stderr-\(cycle).txt")
-            // Somewhere in the run: the debug build needs a few seconds for all of it.
-            let delay = 150 + random.next() % 1_200
-            child.readLines(until: DispatchTime.now().uptimeNanoseconds + delay * 1_000_000)
+            // Mid-run: once the payment branch has committed part of the new events, after a
+            // random number of further polls of its progress.
+            let loaded = 10_000 + (cycle + 1) * 15_000
+            let before = try OrderEventsShutdownTests.committed("payment", in: data)
+            var polls = Int(random.next() % 20)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while child.termination == nil, ContinuousClock.now < deadline {
+                let committed = (try? OrderEventsShutdownTests.committed("payment", in: data)) ?? before
+                if committed >= loaded { break }  // too late: it caught up
+                if committed > before {
+                    if polls == 0 { break }
+                    polls -= 1
+                }
+                child.readLines(until: DispatchTime.now().uptimeNanoseconds + 1_000_000)
+            }
             if child.termination == nil {
+                let midRun = (try? OrderEventsShutdownTests.committed("payment", in: data)).map { $0 < loaded } ?? false
                 child.kill(SIGKILL)
-                if child.wait() == .signaled(SIGKILL) { crashes += 1 }
+                if child.wait() == .signaled(SIGKILL), midRun { crashes += 1 }
             }
         }
         let final = try OrderEventsBinary.run(["--until-idle", "--no-progress", "--data-dir", data], timeout: 300)

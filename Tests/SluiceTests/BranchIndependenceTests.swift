@@ -124,5 +124,12 @@ struct BranchIndependenceTests {
         var unknown = options()
         unknown.branches = ["payments"]
         #expect(throws: PipelineError.self) { try pipeline.run(unknown) }
+        unknown.branches = []
+        #expect(throws: PipelineError.self) { try pipeline.run(unknown) }
+        var resetOther = options()
+        resetOther.branches = ["stats"]
+        resetOther.resetBranches = ["payment"]
+        #expect(throws: PipelineError.self) { try pipeline.run(resetOther) }
+        #expect(try committed("payment") == 300, "a refused reset changed nothing")
     }
 }

@@ -64,4 +64,44 @@ struct OverlappedCommitTests {
         #expect(written == Int64(count))
         instance.abandon()
     }
+
+    /// The outputs of a thread's branches go through one producer session: when its writes
+    /// fail, no branch of the thread commits past them — not the one whose topic failed, not
+    /// the others — and the step throws (the run stops).
+    @Test func aWriteFailureCommitsNothingItCoversForAnyBranch() throws {
+        let outputs = StorageObserver(pathContains: "/out-")
+        let log = try LogManager(directory: directory.path, io: ObservedStorage(outputs))
+        _ = try log.createTopic("in", partitions: 1)
+        let backend = try EmbeddedBackend(log: log)
+        defer { try? backend.close() }
+        let pipeline = Pipeline("failing-disk") {
+            Branch(group: "copy", from: Topic<String, String>("in")) { $0.to(Topic<String, String>("out")) }
+            Branch(group: "audit", from: Topic<String, String>("in")) { $0.to(Topic<String, String>("audit")) }
+        }
+        var options = RunOptions()
+        options.dataDirectory = directory.path
+        options.progress = false
+        options.threads = 1
+        let instance = try PipelineInstance(pipeline: pipeline, backend: backend, options: options)
+        try instance.subscribe()
+        let input = TopicPartition("in", 0)
+        for _ in 0..<200 where !(instance.assignment(of: "copy").contains(input) && instance.assignment(of: "audit").contains(input)) {
+            try instance.step(pollTimeoutMs: 10)
+        }
+        func append(_ range: Range<Int>) throws {
+            _ = try log.partition("in", 0).append(records: range.map { SluiceLog.Record(key: Array("k\($0)".utf8), value: Array("v\($0)".utf8), timestamp: 0) })
+        }
+        let committed = { (group: String) in backend.coordinator.committedOffsets(groupId: group)[input]?.offset }
+        try append(0..<10)
+        try instance.step()
+        #expect(committed("copy") == 10 && committed("audit") == 10)
+
+        try append(10..<30)
+        outputs.failSyncs()
+        #expect(throws: (any Error).self) { try instance.step() }
+        #expect(committed("copy") == 10, "the failed branch committed past its lost writes")
+        #expect(committed("audit") == 10, "another branch of the thread committed past the lost writes")
+        try? instance.close()
+        #expect(committed("copy") == 10 && committed("audit") == 10, "closing committed past the lost writes")
+    }
 }

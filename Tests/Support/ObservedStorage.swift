@@ -40,6 +40,7 @@ public final class StorageObserver: Sendable {
         var gateClosed = false
         var syncsWaiting = 0
         var holdFirstSyncUntilWrites = 0
+        var failSyncs = false
     }
 
     private let watches: @Sendable (String) -> Bool
@@ -57,6 +58,9 @@ public final class StorageObserver: Sendable {
     /// Holds every sync of a watched file from now on, until `openGate()`.
     public func closeGate() { state.withLock { $0.gateClosed = true } }
     public func openGate() { state.withLock { $0.gateClosed = false } }
+    /// From now on every sync of a watched file fails (EIO), as a disk that lost the writes.
+    public func failSyncs() { state.withLock { $0.failSyncs = true } }
+
     /// Syncs held at the gate right now.
     public var syncsWaiting: Int { state.withLock { $0.syncsWaiting } }
     /// Counts writes and syncs afresh from now on, and holds the first sync of a watched file
@@ -81,8 +85,10 @@ public final class StorageObserver: Sendable {
     }
 
     /// Returns once the sync may run (at once for a file not watched).
-    func passSync(of path: String) {
+    /// - Throws: when `failSyncs()` was called.
+    func passSync(of path: String) throws {
         guard watches(path) else { return }
+        if state.withLock({ $0.failSyncs }) { throw StorageFailure(path: path) }
         let (first, target) = state.withLock { s in
             s.syncs += 1
             return (s.syncs == 1, s.holdFirstSyncUntilWrites)
@@ -125,8 +131,14 @@ final class ObservedFile: StorageFile {
     func size() throws -> Int64 { try file.size() }
     func truncate(to size: Int64) throws { try file.truncate(to: size) }
     func sync() throws {
-        observer.passSync(of: path)
+        try observer.passSync(of: path)
         try file.sync()
     }
     func close() { file.close() }
+}
+
+/// The error of a sync `StorageObserver.failSyncs()` made fail.
+public struct StorageFailure: Error, CustomStringConvertible {
+    public var path: String
+    public var description: String { "fsync of \(path) failed (EIO, injected)" }
 }

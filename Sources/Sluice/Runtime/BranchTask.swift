@@ -86,10 +86,25 @@ final class BranchTask: Sendable {
     }
 
     /// Commits what was processed (once its outputs are durable) and leaves the group; once.
+    /// The member leaves even when the wait fails (its partitions go to others); what the
+    /// failure covers is not committed.
     func close() throws {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
-        try completeDurableBatches(waiting: .all)
+        do {
+            try completeDurableBatches(waiting: .all)
+        } catch {
+            abandonPendingBatches()
+            try? consumer.close()
+            throw error
+        }
         try consumer.close()
+    }
+
+    /// Forgets the batches still waiting for their outputs, without committing them: after a
+    /// write failure their outputs may be missing, so they must be read again. (A session
+    /// reports a write failure once; waiting again would find nothing wrong.)
+    func abandonPendingBatches() {
+        awaitingDurability.withLock { $0.removeAll() }
     }
 
     private let closed = Atomic<Bool>(false)
@@ -172,10 +187,14 @@ final class BranchTask: Sendable {
     func completeDurableBatches(waiting: DurabilityWait) throws {
         while let (point, batch, left) = awaitingDurability.withLock({ list in list.first.map { ($0.point, $0.batch, list.count) } }) {
             let mustWait = waiting == .all || left > 1
-            if mustWait {
-                try output.session.waitUntilDurable(point)
-            } else if try !output.session.isDurable(point) {
-                return
+            do {
+                if mustWait {
+                    try output.session.waitUntilDurable(point)
+                } else if try !output.session.isDurable(point) {
+                    return
+                }
+            } catch {
+                throw OutputWriteFailure(underlying: error)
             }
             awaitingDurability.withLock { _ = $0.removeFirst() }
             try consumer.complete(batch)
@@ -184,6 +203,13 @@ final class BranchTask: Sendable {
     }
 
     enum DurabilityWait { case allButLatest, all }
+
+    /// The outputs of a batch could not be written: the thread's producer session, which every
+    /// branch of the thread shares, failed — not one branch's doing.
+    struct OutputWriteFailure: Error, CustomStringConvertible {
+        var underlying: any Error
+        var description: String { "\(underlying)" }
+    }
 
     @inline(__always)
     private func countDownToCrash() throws {

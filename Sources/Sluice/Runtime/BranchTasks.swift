@@ -115,11 +115,13 @@ final class BranchTasks: @unchecked Sendable {
         }
     }
 
-    /// The state stores of the running tasks, by (store name, partition).
-    /// Moves the stream time of every windowed store of every task to `streamTime` (see
-    /// `StreamTimeAdvancing`), then ends those tasks' batch.
-    func advanceStreamTime(to streamTime: Int64) throws {
-        for task in tasks.values {
+    /// Sub-topologies of the branch, in dataflow order.
+    var subTopologyCount: Int { subTopologies.count }
+
+    /// Moves the stream time of every windowed store of the tasks of sub-topology `index` to
+    /// `streamTime` (see `StreamTimeAdvancing`), then ends those tasks' batch.
+    func advanceStreamTime(to streamTime: Int64, subTopology index: Int) throws {
+        for (key, task) in tasks where key.subTopology == index {
             let stores = task.context.stores.values.compactMap { $0 as? any StreamTimeAdvancing }
             guard !stores.isEmpty else { continue }
             for store in stores { try store.advance(streamTime: streamTime) }
@@ -127,6 +129,7 @@ final class BranchTasks: @unchecked Sendable {
         }
     }
 
+    /// The state stores of the running tasks, by (store name, partition).
     func stores() -> [(partition: Int32, store: any StateStoreView)] {
         tasks.flatMap { key, task in task.context.stores.values.map { (key.partition, $0) } }
     }

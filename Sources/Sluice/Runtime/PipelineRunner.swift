@@ -136,9 +136,18 @@ public final class PipelineInstance: Sendable {
         pipeline: Pipeline, backend: EmbeddedBackend, options: RunOptions, clock: (@Sendable () -> Int64)? = nil, name: String? = nil
     ) throws {
         try pipeline.validate()
+        let whole = pipeline
         let pipeline = try pipeline.selecting(options.branches)
+        let notRunning = options.resetBranches.subtracting(pipeline.branches.map(\.group))
+        guard notRunning.isEmpty else {
+            throw PipelineError.invalid(
+                "cannot reset \(notRunning.sorted().joined(separator: ", ")) of pipeline \(whole.name): "
+                    + (whole.branches.contains { notRunning.contains($0.group) } ? "not among the branches that run" : "no such branch"))
+        }
         try Self.reset(pipeline.branches.filter { options.reset || options.resetBranches.contains($0.group) }, of: pipeline, backend)
-        try Self.createTopics(pipeline, backend)
+        // Topics are made for the whole pipeline, so running part of it first gives every
+        // topic the partition count a full run would.
+        try Self.createTopics(whole, backend)
         self.pipeline = pipeline
         self.backend = backend
         self.options = options
@@ -257,13 +266,16 @@ public final class PipelineInstance: Sendable {
         members.filter { $0.branch.group == group }.reduce(0) { $0 + $1.lag }
     }
 
-    /// Moves every windowed store's stream time to `streamTime` without a record, as one with
-    /// that timestamp would (closed windows forward their results and go), and makes what that
-    /// wrote durable. Offsets do not move.
-    public func advanceStreamTime(to streamTime: Int64) throws {
-        for member in members where !member.hasStopped { try member.tasks.advanceStreamTime(to: streamTime) }
+    /// Moves the stream time of the windowed stores of every branch's sub-topology `index`
+    /// (dataflow order) to `streamTime` without a record (closed windows forward their results
+    /// and go), and makes what that wrote durable. Offsets do not move.
+    public func advanceStreamTime(to streamTime: Int64, subTopology index: Int) throws {
+        for member in members where !member.hasStopped { try member.tasks.advanceStreamTime(to: streamTime, subTopology: index) }
         try flushOutputs()
     }
+
+    /// The most sub-topologies any branch has.
+    public var subTopologyCount: Int { members.map(\.tasks.subTopologyCount).max() ?? 0 }
 
     /// Makes each of `group`'s members stop dead after `records` more records (a crash).
     public func crash(branch group: String, afterRecords records: Int) {

@@ -102,10 +102,11 @@ final class StreamThread: Sendable {
     /// per AckMode. Either way no offset is committed before the outputs it produced are
     /// durable (at-least-once).
     ///
-    /// A member whose processing fails (its error policy is `.fail`) commits nothing of this
-    /// batch and stops its branch (`BranchTask.stop`): the branch's members on every thread
-    /// commit what they had finished and leave the group, while the other branches go on.
-    /// Failures that are not one branch's — the outputs could not be written — are thrown. A
+    /// A member whose processing fails (its error policy is `.fail`), or whose commit fails,
+    /// commits nothing of this batch and stops its branch (`BranchTask.stop`): the branch's
+    /// members on every thread commit what they had finished and leave the group, while the
+    /// other branches go on. Failures that are not one branch's — the thread's outputs could not
+    /// be written — are thrown, and then no member commits anything still waiting for them. A
     /// `SimulatedCrash` stops everything at once, as `kill -9` would.
     /// - Returns: records consumed per branch group.
     @discardableResult
@@ -166,16 +167,22 @@ final class StreamThread: Sendable {
             firstError = firstError ?? error
         }
         let wait: BranchTask.DurabilityWait = overlapping && !foundNothing ? .allButLatest : .all
-        for member in members {
+        for member in members where firstError == nil {
             do {
                 try member.completeDurableBatches(waiting: member.hasStopped ? .all : wait)
+            } catch let failure as BranchTask.OutputWriteFailure {
+                // The shared session lost writes: no branch of this thread may commit past them.
+                firstError = failure.underlying
             } catch {
-                member.stop(error)
+                member.stop(error)  // its commit failed: its own
             }
-            // A stopped branch's member leaves its group (once), here or on another thread.
-            if member.hasStopped { try? member.close() }
         }
-        if let firstError { throw firstError }
+        if let firstError {
+            for member in members { member.abandonPendingBatches() }
+            throw firstError
+        }
+        // A stopped branch's member leaves its group (once), here or on another thread.
+        for member in members where member.hasStopped { try? member.close() }
         purgeIfDue()
         return consumed
     }

@@ -51,9 +51,14 @@ final class KeyValueAggregateStore<Key: Hashable, Value, Aggregate>: StateStoreV
 
     func process(key: Key?, value: Value, timestamp: Int64) throws {
         guard let key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
-        guard applied.markApplied(key, context.origin) else { return }
-        // One hash lookup, and the aggregate is mutated in place (no copy-on-write).
-        Self.fold(&table[key, default: (initializer(), timestamp)], value, timestamp, aggregator)
+        // A replayed copy is not applied again, but the key's value is forwarded again: a crash
+        // can lose the output of a batch whose changelog already holds its records.
+        if applied.markApplied(key, context.origin) {
+            // One hash lookup, and the aggregate is mutated in place (no copy-on-write).
+            Self.fold(&table[key, default: (initializer(), timestamp)], value, timestamp, aggregator)
+        } else if table[key] == nil {
+            return
+        }
         if changedSet.insert(key).inserted { changed.append(key) }
     }
 

@@ -86,7 +86,7 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StreamTimeAdv
     @inlinable
     func process(key: Key?, value: Value, timestamp: Int64) throws {
         guard let key else { throw SerdeError("a record without a key cannot be aggregated (group it by a key first)") }
-        guard applied.markApplied(key, context.origin) else { return }
+        guard applied.markApplied(key, context.origin) else { return try forwardAgain(key, timestamp: timestamp) }
         let outcome = try engine.process(key: key, value: value, timestamp: timestamp, into: &results)
         if outcome == .late {
             lateSinceBatchStart += 1
@@ -94,6 +94,18 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StreamTimeAdv
         } else if touchedSet.insert(key).inserted {
             touched.append(key)
         }
+        if !results.isEmpty { try takeResults(timestamp: timestamp) }
+    }
+
+    /// A replayed copy of a record is not applied again, but in `.onUpdate` mode the open
+    /// windows it belongs to are forwarded again: a crash can lose the output of a batch whose
+    /// changelog already holds its records.
+    @usableFromInline
+    func forwardAgain(_ key: Key, timestamp: Int64) throws {
+        guard engine.emitMode == .onUpdate else { return }
+        engine.visitState(of: key, windows: { window, aggregate in
+            if window.contains(timestamp) { results.append(Engine.Result(kind: .updated, key: key, window: window, aggregate: aggregate)) }
+        }, pendingRecords: { _, _ in })
         if !results.isEmpty { try takeResults(timestamp: timestamp) }
     }
 

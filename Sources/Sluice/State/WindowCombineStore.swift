@@ -122,7 +122,12 @@ final class WindowCombineStore<Key: Hashable, Aggregate>: StreamTimeAdvancing {
         }
         var entry = windows[windowed] ?? Entry(timestamp: timestamp)
         if let index = entry.partials.firstIndex(where: { $0.source == origin.source && $0.partition == origin.partition }) {
-            guard origin.offset > entry.partials[index].version else { return }  // a replayed or older partial
+            guard origin.offset > entry.partials[index].version else {
+                // A replayed or older partial changes nothing, but the window's merge is forwarded
+                // again: a crash can lose the output of a batch whose changelog has the partial.
+                markChanged(windowed)
+                return
+            }
             entry.partials[index].version = origin.offset
             entry.partials[index].aggregate = try aggregateSerde.decode(UnsafeRawBufferPointer(rebasing: value[16...]))
         } else {

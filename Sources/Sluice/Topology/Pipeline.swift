@@ -26,6 +26,7 @@ public struct Pipeline: Sendable {
     /// - Throws: a group that is no branch of the pipeline, naming the ones it has.
     func selecting(_ groups: Set<String>?) throws(PipelineError) -> Pipeline {
         guard let groups else { return self }
+        guard !groups.isEmpty else { throw PipelineError.invalid("no branch of pipeline \(name) selected to run") }
         let unknown = groups.subtracting(branches.map(\.group))
         guard unknown.isEmpty else {
             throw PipelineError.invalid(

@@ -64,7 +64,10 @@ extension Stream {
     }
 
     /// `forEach` for async side effects. Each call blocks the task's thread until `body`
-    /// finishes (the task is not on the cooperative pool), keeping records in order.
+    /// finishes, keeping records in order; `body` runs on threads of its own (not the
+    /// cooperative pool). It must not wait for the actor of the thread that drives the
+    /// pipeline: a test driving it from the main actor, with a body that awaits the main
+    /// actor, would wait forever.
     public func forEach(retry: RetryPolicy = .none, _ body: @escaping @Sendable (Record<Key, Value>) async throws -> Void) -> Sink
     where Key: Sendable, Value: Sendable {
         forEach(retry: retry) { record in try blockingAwait { try await body(record) } }
