@@ -100,7 +100,7 @@ final class WindowAggregateStore<Key: Hashable, Value, Aggregate>: StreamTimeAdv
     /// A replayed copy of a record is not applied again, but in `.onUpdate` mode the open
     /// windows it belongs to are forwarded again: a crash can lose the output of a batch whose
     /// changelog already holds its records.
-    @usableFromInline
+    @usableFromInline @inline(never)
     func forwardAgain(_ key: Key, timestamp: Int64) throws {
         guard engine.emitMode == .onUpdate else { return }
         engine.visitState(of: key, windows: { window, aggregate in

@@ -182,23 +182,27 @@ final class WindowPartialStore<Key: Hashable, Value, Aggregate>: StreamTimeAdvan
         return outcome
     }
 
+    /// A replayed copy: in the state already, but the partials carrying it may not have reached
+    /// the key's task (a crash can lose them after the changelog has the record), so its windows
+    /// go out again, with the same version: a task that has them skips them. Out of line: only
+    /// replays after a crash or rebalance come here.
+    @usableFromInline @inline(never)
+    func resend(_ state: inout KeyState, containing timestamp: Int64) -> Outcome {
+        var resend = false
+        for index in state.windows.indices where state.windows[index].start <= timestamp && timestamp < state.windows[index].start + size {
+            state.windows[index].changed = true
+            resend = true
+        }
+        guard resend, !state.changed else { return .replayed }
+        state.changed = true
+        return .firstChange
+    }
+
     /// Applies one record to its key's state: skips a replayed copy, else adds the value to
     /// every window of `timestamp` that is still open.
     @inlinable
     func fold(_ state: inout KeyState, _ value: Value, timestamp: Int64, origin: RecordOrigin) -> Outcome {
-        guard AppliedOrigins<Key>.mark(&state.applied, origin) else {
-            // A replayed copy: in the state already, but the partials carrying it may not have
-            // reached the key's task (a crash can lose them after the changelog has the record),
-            // so its windows go out again, with the same version: a task that has them skips them.
-            var resend = false
-            for index in state.windows.indices where state.windows[index].start <= timestamp && timestamp < state.windows[index].start + size {
-                state.windows[index].changed = true
-                resend = true
-            }
-            guard resend, !state.changed else { return .replayed }
-            state.changed = true
-            return .firstChange
-        }
+        guard AppliedOrigins<Key>.mark(&state.applied, origin) else { return resend(&state, containing: timestamp) }
         let newest = timestamp - timestamp % advance
         var start = newest - (newest - (timestamp - size) - 1) / advance * advance
         while start <= newest, start + size + grace <= live.pointee.streamTime { start += advance }
