@@ -78,16 +78,8 @@ struct OverlappedCommitTests {
             Branch(group: "copy", from: Topic<String, String>("in")) { $0.to(Topic<String, String>("out")) }
             Branch(group: "audit", from: Topic<String, String>("in")) { $0.to(Topic<String, String>("audit")) }
         }
-        var options = RunOptions()
-        options.dataDirectory = directory.path
-        options.progress = false
-        options.threads = 1
-        let instance = try PipelineInstance(pipeline: pipeline, backend: backend, options: options)
-        try instance.subscribe()
         let input = TopicPartition("in", 0)
-        for _ in 0..<200 where !(instance.assignment(of: "copy").contains(input) && instance.assignment(of: "audit").contains(input)) {
-            try instance.step(pollTimeoutMs: 10)
-        }
+        let instance = try steppedInstance(pipeline, on: backend, directory: directory.path, owning: ["copy": [input], "audit": [input]])
         func append(_ range: Range<Int>) throws {
             _ = try log.partition("in", 0).append(records: range.map { SluiceLog.Record(key: Array("k\($0)".utf8), value: Array("v\($0)".utf8), timestamp: 0) })
         }

@@ -23,16 +23,8 @@ struct StreamThreadWakeupTests {
             Branch(group: "first", from: Topic<String, String>("a")) { $0.to(Topic<String, String>("a-out")) }
             Branch(group: "second", from: Topic<String, String>("b")) { $0.to(Topic<String, String>("b-out")) }
         }
-        var options = RunOptions()
-        options.dataDirectory = directory.path
-        options.progress = false
-        options.threads = 1
-        let instance = try PipelineInstance(pipeline: pipeline, backend: backend, options: options)
-        try instance.subscribe()
         let (a, b) = (TopicPartition("a", 0), TopicPartition("b", 0))
-        for _ in 0..<300 where !(instance.assignment(of: "first").contains(a) && instance.assignment(of: "second").contains(b)) {
-            try instance.step(pollTimeoutMs: 10)
-        }
+        let instance = try steppedInstance(pipeline, on: backend, directory: directory.path, owning: ["first": [a], "second": [b]])
         #expect(instance.assignment(of: "second") == [b])
         try instance.step()  // finds nothing: the next step may wait
 
