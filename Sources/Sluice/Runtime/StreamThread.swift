@@ -149,6 +149,8 @@ final class StreamThread: Sendable {
                 }
             } catch let crash as SimulatedCrash {
                 throw crash
+            } catch let failure as BranchTask.OutputWriteFailure {
+                firstError = firstError ?? failure.underlying  // from a rebalance's wait: not this branch's
             } catch {
                 member.stop(error)
             }
