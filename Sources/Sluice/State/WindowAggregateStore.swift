@@ -6,9 +6,9 @@ import Synchronization
 ///
 /// - `.onUpdate`: updates are coalesced per batch (Kafka Streams' record cache): at the end of
 ///   a batch each (key, window) that changed is forwarded once with its latest state, in the
-///   order they first changed. With `retract`, a session merged into a larger one is forwarded
-///   to it (`aggregateWithTombstones`: nil, Kafka's tombstone for the replaced windowed key);
-///   without, it is not forwarded at all (a `Record` always has a value).
+///   order they first changed. A session that a merge or extension replaced goes to `retract`
+///   when there is one (`aggregateWithTombstones`: nil, Kafka's tombstone for the replaced
+///   windowed key); without, it is not forwarded at all (a `Record` always has a value).
 /// - `.onClose`: each window's final aggregate is forwarded once, when stream time closes it.
 ///
 /// Each source record is applied once: a replayed copy (after a crash, or duplicated through a
